@@ -1,0 +1,1 @@
+"""Catalogue admin: placeholder replaced below."""

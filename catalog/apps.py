@@ -1,0 +1,8 @@
+"""The catalogue app: songs and their fingerprints."""
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "catalog"
+    verbose_name = "Catalogue"
+    default_auto_field = "django.db.models.AutoField"

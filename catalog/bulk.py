@@ -1,0 +1,180 @@
+"""Bulk ingest of a folder: decode and fingerprint in worker processes, write in the parent.
+
+Resumable by construction: a file whose content SHA-1 is catalogued is skipped before it is
+decoded, and each song commits with all its fingerprints or not at all, so a killed run
+leaves only whole songs and the next run finishes the rest.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connections
+
+from recognition import conf
+from recognition.analysis import TrackAnalysis, analyse_file
+from recognition.engine.audio import AudioDecodeError, file_sha1
+
+from . import selectors, services
+
+DEFAULT_EXTENSIONS = (".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac", ".wma", ".aiff", ".aif", ".webm", ".mka")
+
+# Files whose SHA-1 is checked against the catalogue in one query.
+SHA1_BATCH = 64
+
+
+@dataclass
+class BulkSummary:
+    new: int = 0
+    skipped: int = 0
+    failed: int = 0
+    audio_s: float = 0.0
+    fingerprints: int = 0
+    elapsed_s: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.audio_s / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class FileEvent:
+    """One file done: kind is "new", "skipped" or "failed"."""
+
+    path: str
+    kind: str
+    audio_s: float = 0.0
+    fingerprints: int = 0
+    reason: str = ""
+
+
+def find_audio_files(root: str | os.PathLike, *, extensions: tuple[str, ...] = DEFAULT_EXTENSIONS) -> Iterator[str]:
+    """Audio files below root, by extension (case-insensitive), in a stable sorted order."""
+    wanted = tuple(ext.lower() if ext.startswith(".") else f".{ext.lower()}" for ext in extensions)
+    pending = [Path(root)]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                subfolders.append(Path(entry.path))
+            elif entry.name.lower().endswith(wanted):
+                yield entry.path
+        pending.extend(reversed(subfolders))
+
+
+def ingest_directory(
+    root: str | os.PathLike,
+    *,
+    extensions: tuple[str, ...] = DEFAULT_EXTENSIONS,
+    workers: int | None = None,
+    limit_s: float | None = None,
+    on_file: Callable[[FileEvent], None] | None = None,
+) -> BulkSummary:
+    """Catalogue every new audio file below root; see the module docstring."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder")
+    params = conf.fingerprint_params()
+    if limit_s is not None:
+        params = params.replace(fingerprint_limit_s=limit_s)
+    workers = workers or os.cpu_count() or 1
+    summary = BulkSummary()
+    started = time.perf_counter()
+    seen: set[str] = set()
+
+    def report(event: FileEvent) -> None:
+        if event.kind == "new":
+            summary.new += 1
+            summary.audio_s += event.audio_s
+            summary.fingerprints += event.fingerprints
+        elif event.kind == "skipped":
+            summary.skipped += 1
+        else:
+            summary.failed += 1
+            summary.failures.append((event.path, event.reason))
+        summary.elapsed_s = time.perf_counter() - started
+        if on_file:
+            on_file(event)
+
+    def store(analysis: TrackAnalysis) -> None:
+        result = services.store_analysis(analysis)
+        if result.created:
+            report(FileEvent(analysis.path, "new", analysis.duration_s, len(analysis.hashes)))
+        else:  # another run catalogued the same content meanwhile
+            report(FileEvent(analysis.path, "skipped"))
+
+    def new_work() -> Iterator[tuple[str, str]]:
+        """(path, sha1) of files not yet catalogued, checked a batch at a time."""
+        batch: list[tuple[str, str]] = []
+
+        def drain() -> Iterator[tuple[str, str]]:
+            known = selectors.known_sha1s(sha1 for _, sha1 in batch)
+            for path, sha1 in batch:
+                if sha1 in known or sha1 in seen:
+                    report(FileEvent(path, "skipped"))
+                else:
+                    seen.add(sha1)
+                    yield path, sha1
+            batch.clear()
+
+        for path in find_audio_files(root, extensions=extensions):
+            try:
+                batch.append((path, file_sha1(path)))
+            except OSError as exc:
+                report(FileEvent(path, "failed", reason=f"cannot read: {exc.strerror or exc}"))
+                continue
+            if len(batch) >= SHA1_BATCH:
+                yield from drain()
+        yield from drain()
+
+    if workers <= 1:
+        for path, sha1 in new_work():
+            try:
+                store(analyse_file(path, params, sha1=sha1))
+            except AudioDecodeError as exc:
+                report(FileEvent(path, "failed", reason=str(exc)))
+        summary.elapsed_s = time.perf_counter() - started
+        return summary
+
+    # Workers run recognition.analysis only (no Django), and never touch the database.
+    connections.close_all()
+    context = multiprocessing.get_context("forkserver")
+    in_flight: dict[Future, str] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+
+        def collect(done: set[Future]) -> None:
+            for future in done:
+                path = in_flight.pop(future)
+                try:
+                    analysis = future.result()
+                except AudioDecodeError as exc:
+                    report(FileEvent(path, "failed", reason=str(exc)))
+                    continue
+                except Exception as exc:  # a crashed worker must not stop the others
+                    report(FileEvent(path, "failed", reason=f"{type(exc).__name__}: {exc}"))
+                    continue
+                store(analysis)
+
+        for path, sha1 in new_work():
+            in_flight[pool.submit(analyse_file, path, params, sha1=sha1)] = path
+            # Bound the queue so memory stays flat on folders of any size.
+            while len(in_flight) >= workers * 2:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                collect(done)
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            collect(done)
+    summary.elapsed_s = time.perf_counter() - started
+    return summary

@@ -1,0 +1,109 @@
+"""Reads of the catalogue: hash lookups, songs, versions and sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from django.db import connection
+from django.db.models import Count, Sum
+
+from .models import Fingerprint, Song
+
+# Hashes per lookup statement: well under SQLite's variable limit, and a MySQL packet.
+LOOKUP_BATCH = 4000
+
+
+def fingerprint_rows(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every catalogue row whose hash is in hashes.
+
+    hashes: int64 [shape=(n,)].  Returns (hash, song_id, offset_frames), int64 arrays
+    [shape=(n_rows,)].  Raw SQL on the primary key: the ORM would build an object per row.
+    """
+    unique = np.unique(np.asarray(hashes, dtype=np.int64))
+    table = connection.ops.quote_name(Fingerprint._meta.db_table)
+    h_col, s_col, o_col = (
+        connection.ops.quote_name(Fingerprint._meta.get_field(name).column)
+        for name in ("hash", "song", "offset_frames")
+    )
+    chunks = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(unique), LOOKUP_BATCH):
+            batch = unique[start : start + LOOKUP_BATCH]
+            placeholders = ",".join(["%s"] * len(batch))
+            cursor.execute(
+                f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {h_col} IN ({placeholders})",
+                [int(v) for v in batch],
+            )
+            rows = cursor.fetchall()
+            if rows:
+                chunks.append(np.array(rows, dtype=np.int64))
+    if not chunks:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    table_rows = np.concatenate(chunks)
+    return table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
+
+
+def songs_by_id(song_ids: Iterable[int]) -> dict[int, Song]:
+    return {song.pk: song for song in Song.objects.filter(pk__in=list(song_ids))}
+
+
+def known_sha1s(sha1s: Iterable[str]) -> set[str]:
+    """Which of these content hashes are catalogued (one indexed query per 1000)."""
+    wanted = list(dict.fromkeys(sha1s))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 1000):
+        found.update(Song.objects.filter(sha1__in=wanted[start : start + 1000]).values_list("sha1", flat=True))
+    return found
+
+
+def catalogue_versions() -> dict[str, int]:
+    """Songs per fingerprint parameter version."""
+    rows = Song.objects.values("params_version").annotate(n=Count("id")).order_by()
+    return {row["params_version"]: row["n"] for row in rows}
+
+
+def catalogue_stats() -> dict:
+    totals = Song.objects.aggregate(
+        songs=Count("id"), fingerprints=Sum("fingerprint_count"), seconds=Sum("duration_s")
+    )
+    seconds = totals["seconds"] or 0.0
+    size = table_size_bytes()
+    return {
+        "songs": totals["songs"] or 0,
+        "fingerprints": totals["fingerprints"] or 0,
+        "audio_hours": seconds / 3600.0,
+        "database_bytes": size,
+        "fingerprint_table_bytes": size.get("fingerprint"),
+    }
+
+
+def table_size_bytes() -> dict:
+    """Data + index bytes of the fingerprint and song tables, where the database reports it."""
+    tables = {"fingerprint": Fingerprint._meta.db_table, "song": Song._meta.db_table}
+    sizes: dict = {}
+    with connection.cursor() as cursor:
+        for key, table in tables.items():
+            if connection.vendor == "mysql":
+                cursor.execute(
+                    "SELECT data_length + index_length FROM information_schema.tables "
+                    "WHERE table_schema = DATABASE() AND table_name = %s",
+                    [table],
+                )
+                row = cursor.fetchone()
+                sizes[key] = int(row[0]) if row and row[0] is not None else None
+            elif connection.vendor == "sqlite":
+                try:
+                    cursor.execute(
+                        "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+                        "(SELECT name FROM sqlite_master WHERE tbl_name = %s)",
+                        [table],
+                    )
+                    row = cursor.fetchone()
+                    sizes[key] = int(row[0]) if row and row[0] is not None else None
+                except Exception:  # dbstat is an optional SQLite build feature
+                    sizes[key] = None
+            else:
+                sizes[key] = None
+    return sizes

@@ -1,0 +1,63 @@
+"""jamjar's settings: two namespaced dicts merged over documented defaults.
+
+``JAMJAR_FINGERPRINT`` holds engine parameters (every field of FingerprintParams; see
+recognition/engine/params.py for units).  ``JAMJAR`` holds service settings, below.
+Both are read when needed, not cached at import, so tests can override them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .engine.params import FingerprintParams
+
+FINGERPRINT_KEYS = frozenset(f.name for f in dataclasses.fields(FingerprintParams))
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    #: matches returned by recognize / the API
+    top_n: int = 5
+    #: the no-match rule (see README "No-match rule"): aligned votes needed ...
+    min_aligned_votes: int = 10
+    #: ... and how many times the runner-up song's aligned votes the best must have
+    min_margin: float = 2.0
+    #: votes are counted within +- this many frames of an offset
+    tolerance_frames: int = 1
+    #: live listening (websocket, listen command): give up after this many seconds
+    max_listen_s: float = 15.0
+    #: a live answer is not given before this much audio (avoids deciding on a blip)
+    min_listen_s: float = 1.0
+    #: progress messages at most this often, in seconds of audio
+    progress_every_s: float = 0.5
+    #: largest binary websocket frame, bytes (about 2 s of 48 kHz int16 audio)
+    max_frame_bytes: int = 192_000
+    #: concurrent live sessions per client address
+    max_sessions_per_client: int = 4
+    #: sample rates a live client may announce
+    min_sample_rate_hz: int = 8000
+    max_sample_rate_hz: int = 48000
+    #: worker threads for live fingerprinting (None: Python's default for the CPU count)
+    live_worker_threads: int | None = None
+
+
+SERVICE_KEYS = frozenset(f.name for f in dataclasses.fields(ServiceSettings))
+
+
+def fingerprint_params() -> FingerprintParams:
+    overrides = dict(getattr(settings, "JAMJAR_FINGERPRINT", {}) or {})
+    unknown = set(overrides) - FINGERPRINT_KEYS
+    if unknown:
+        raise ValueError(f"unknown JAMJAR_FINGERPRINT key(s): {', '.join(sorted(unknown))}")
+    return FingerprintParams(**overrides)
+
+
+def service_settings() -> ServiceSettings:
+    overrides = dict(getattr(settings, "JAMJAR", {}) or {})
+    unknown = set(overrides) - SERVICE_KEYS
+    if unknown:
+        raise ValueError(f"unknown JAMJAR key(s): {', '.join(sorted(unknown))}")
+    return ServiceSettings(**overrides)

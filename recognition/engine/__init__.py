@@ -1,0 +1,5 @@
+"""The fingerprint engine: pure numpy/scipy, no Django.
+
+Stages: audio (decode, resample) -> spectrogram -> peaks -> hashes (streamed through
+stream.StreamingFingerprinter) -> matching (vote on aligned offsets).
+"""

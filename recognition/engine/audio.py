@@ -1,0 +1,112 @@
+"""Decoding any audio ffmpeg reads into mono float32 at the engine rate, plus PCM helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from .resample import resample
+
+# A decode that takes longer than this is a hung ffmpeg, not a long file.
+DECODE_TIMEOUT_S = 600
+
+
+class AudioDecodeError(ValueError):
+    """The input is not audio ffmpeg can decode (empty, corrupt, not audio, unreadable)."""
+
+
+def ffmpeg_executable() -> str:
+    """ffmpeg on PATH, else the binary shipped in the imageio-ffmpeg wheel.
+
+    pydub is pointed at the same binary, so its encoders (used by the degradations)
+    and this decoder agree.
+    """
+    found = os.environ.get("JAMJAR_FFMPEG") or shutil.which("ffmpeg")
+    if not found:
+        import imageio_ffmpeg
+
+        found = imageio_ffmpeg.get_ffmpeg_exe()
+    from pydub import AudioSegment
+
+    AudioSegment.converter = found
+    return found
+
+
+def decode_file(
+    path: str | os.PathLike, *, sample_rate_hz: int, limit_s: float | None = None, start_s: float = 0.0
+) -> np.ndarray:
+    """Decode a file to mono float32 [shape=(n_samples,)] in [-1, 1] at sample_rate_hz.
+
+    ffmpeg downmixes and resamples (with its own anti-aliasing filter), so a 48 kHz copy
+    of a 44.1 kHz track lands on the same samples.  limit_s keeps only the first seconds
+    after start_s.  Raises AudioDecodeError with ffmpeg's reason for anything that is not
+    decodable audio.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AudioDecodeError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if not path.is_file():
+        raise AudioDecodeError(f"{path} is not a file")
+    if size == 0:
+        raise AudioDecodeError(f"{path.name} is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise AudioDecodeError(f"cannot read {path}: permission denied")
+    command = [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error"]
+    if start_s:
+        command += ["-ss", f"{start_s:.3f}"]
+    command += ["-i", str(path), "-vn", "-sn", "-dn"]
+    if limit_s is not None:
+        command += ["-t", f"{limit_s:.3f}"]
+    command += ["-ac", "1", "-ar", str(sample_rate_hz), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise AudioDecodeError(f"{path.name}: decoding took longer than {DECODE_TIMEOUT_S} s") from exc
+    reason = _first_error_line(done.stderr)
+    if done.returncode != 0:
+        raise AudioDecodeError(f"{path.name}: not decodable audio ({reason or 'ffmpeg failed'})")
+    samples = pcm16_to_float(done.stdout)
+    if len(samples) == 0:
+        raise AudioDecodeError(f"{path.name}: no audio stream found ({reason or 'no samples decoded'})")
+    return samples
+
+
+def _first_error_line(stderr: bytes) -> str:
+    for line in stderr.decode("utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line:
+            return line[:300]
+    return ""
+
+
+def pcm16_to_float(data: bytes | bytearray | memoryview) -> np.ndarray:
+    """Little-endian int16 PCM bytes -> float32 [shape=(n,)] in [-1, 1). A trailing odd byte is dropped."""
+    usable = len(data) - (len(data) % 2)
+    return np.frombuffer(bytes(data[:usable]), dtype="<i2").astype(np.float32) / 32768.0
+
+
+def float_to_pcm16(samples: np.ndarray) -> bytes:
+    """float32 in [-1, 1] -> little-endian int16 PCM bytes (clipped)."""
+    clipped = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 32767 / 32768)
+    return (clipped * 32768.0).astype("<i2").tobytes()
+
+
+def decode_pcm16(data: bytes, *, in_rate_hz: int, sample_rate_hz: int) -> np.ndarray:
+    """Raw mono int16 PCM at in_rate_hz -> float32 at the engine rate."""
+    return resample(pcm16_to_float(data), in_rate_hz=in_rate_hz, out_rate_hz=sample_rate_hz)
+
+
+def file_sha1(path: str | os.PathLike, *, chunk_bytes: int = 1 << 20) -> str:
+    """Content SHA-1 of a file, hex: the catalogue's identity of a track, read without decoding."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_bytes):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,125 @@
+"""Voting on aligned offsets: which song, and where in it, a query's hashes agree on.
+
+Every catalogue row that shares a hash with the query votes for (song, db_offset -
+query_offset).  A true match piles its votes on one offset (give or take one frame); chance
+hits scatter.  OffsetTally keeps the running counts so a stream adds chunk after chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# key = song_id << 32 | (offset difference + 2**31): one sortable int64 per (song, offset).
+_DIFF_BIAS = 1 << 31
+_SONG_SHIFT = 32
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A song and the offset (in frames) at which the query's start lines up with it."""
+
+    song_id: int
+    offset_frames: int
+    aligned_votes: int
+
+
+def offset_votes(
+    query_hashes: np.ndarray,
+    query_offsets: np.ndarray,
+    db_hashes: np.ndarray,
+    db_song_ids: np.ndarray,
+    db_offsets: np.ndarray,
+) -> np.ndarray:
+    """Vote keys, int64 [shape=(n_votes,)], one for each (query hash, catalogue row) pair with equal hash.
+
+    query_*: int64 [shape=(n_query,)]; db_*: int64 [shape=(n_rows,)].
+    """
+    if len(query_hashes) == 0 or len(db_hashes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(query_hashes, kind="stable")
+    q_hash, q_off = query_hashes[order], query_offsets[order]
+    lo = np.searchsorted(q_hash, db_hashes, side="left")
+    hi = np.searchsorted(q_hash, db_hashes, side="right")
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    row = np.repeat(np.arange(len(db_hashes)), counts)
+    q_index = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
+    diff = db_offsets[row] - q_off[q_index]
+    return (db_song_ids[row].astype(np.int64) << _SONG_SHIFT) | (diff + _DIFF_BIAS)
+
+
+class OffsetTally:
+    """Running vote counts per (song, offset difference)."""
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.int64)
+        self._counts = np.zeros(0, dtype=np.int64)
+
+    @property
+    def total_votes(self) -> int:
+        return int(self._counts.sum())
+
+    def add(self, vote_keys: np.ndarray) -> None:
+        if len(vote_keys) == 0:
+            return
+        keys = np.concatenate([self._keys, vote_keys])
+        weights = np.concatenate([self._counts, np.ones(len(vote_keys), dtype=np.int64)])
+        self._keys, inverse = np.unique(keys, return_inverse=True)
+        self._counts = np.bincount(inverse.reshape(-1), weights=weights).astype(np.int64)
+
+    def candidates(self, *, top_n: int, tolerance_frames: int = 1) -> list[Candidate]:
+        """The best offset of each of the top_n songs, by votes within +-tolerance_frames."""
+        if len(self._keys) == 0:
+            return []
+        keys, counts = self._keys, self._counts
+        aligned = counts.copy()
+        for shift in range(1, tolerance_frames + 1):
+            for neighbour in (keys - shift, keys + shift):
+                at = np.searchsorted(keys, neighbour)
+                at_clipped = np.minimum(at, len(keys) - 1)
+                found = keys[at_clipped] == neighbour
+                aligned += np.where(found, counts[at_clipped], 0)
+        songs = keys >> _SONG_SHIFT
+        # Best key per song: sort by song, then aligned votes, then raw votes (descending).
+        order = np.lexsort((-counts, -aligned, songs))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = songs[order][1:] != songs[order][:-1]
+        best = order[first]
+        best = best[np.lexsort((songs[best], -aligned[best]))][:top_n]
+        return [
+            Candidate(
+                song_id=int(songs[i]),
+                offset_frames=int((keys[i] & 0xFFFFFFFF) - _DIFF_BIAS),
+                aligned_votes=int(aligned[i]),
+            )
+            for i in best
+        ]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the best candidate is a match under the no-match rule, and why not."""
+
+    is_match: bool
+    reason: str
+
+
+def decide(candidates: list[Candidate], *, min_aligned_votes: int, min_margin: float) -> Decision:
+    """The no-match rule: enough aligned votes, and clearly more than the runner-up song.
+
+    min_margin: the best must have at least this many times the runner-up's aligned votes
+    (the runner-up stands for the background of chance agreement in this catalogue).
+    """
+    if not candidates:
+        return Decision(False, "no hash of the query is in the catalogue")
+    best = candidates[0]
+    runner_up = candidates[1].aligned_votes if len(candidates) > 1 else 0
+    if best.aligned_votes < min_aligned_votes:
+        return Decision(False, f"{best.aligned_votes} aligned votes, fewer than {min_aligned_votes}")
+    if best.aligned_votes < min_margin * runner_up:
+        return Decision(False, f"{best.aligned_votes} aligned votes, not {min_margin}x the runner-up's {runner_up}")
+    return Decision(True, "")

@@ -1,0 +1,45 @@
+"""Spectral peak picking: local maxima above a floor, then a per-block density cap."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import maximum_filter
+
+
+def local_maxima(
+    spec_db: np.ndarray, *, freq_radius_bins: int, time_radius_frames: int, floor_db: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points that equal the maximum of their neighbourhood and exceed floor_db.
+
+    spec_db: float32 [shape=(n_frames, n_bins)], dB.  Values outside the array count as -inf,
+    so a caller that pads with -inf rows gets the same answer as on the whole signal.
+    Returns (frames, bins), int64 [shape=(n_peaks,)], sorted by frame then bin.
+    """
+    if spec_db.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    size = (2 * time_radius_frames + 1, 2 * freq_radius_bins + 1)
+    neighbourhood_max = maximum_filter(spec_db, size=size, mode="constant", cval=-np.inf)
+    is_peak = (spec_db == neighbourhood_max) & (spec_db > floor_db)
+    frames, bins = np.nonzero(is_peak)
+    return frames.astype(np.int64), bins.astype(np.int64)
+
+
+def cap_density(
+    frames: np.ndarray, bins: np.ndarray, strength_db: np.ndarray, *, block_frames: int, per_block: int
+) -> np.ndarray:
+    """Indices of the strongest per_block peaks in each block of block_frames frames.
+
+    frames, bins: int64 [shape=(n,)]; strength_db: float32 [shape=(n,)].
+    Blocks are on an absolute grid (block = frame // block_frames), so the result does not
+    depend on how a stream was chunked.  Returns sorted int64 indices into the inputs.
+    """
+    if len(frames) == 0:
+        return np.zeros(0, dtype=np.int64)
+    block = frames // block_frames
+    # Strongest first inside each block; ties broken by frame then bin for determinism.
+    order = np.lexsort((bins, frames, -strength_db, block))
+    sorted_block = block[order]
+    first_of_block = np.searchsorted(sorted_block, sorted_block, side="left")
+    rank = np.arange(len(order)) - first_of_block
+    return np.sort(order[rank < per_block])

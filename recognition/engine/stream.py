@@ -1,0 +1,170 @@
+"""Chunk-invariant fingerprinting: feed samples in any chunks, get exactly the same hashes.
+
+Each stage finalises only what no later sample can change: a frame's peaks once the frames
+within the peak radius have arrived, a density block once all its frames are picked, an
+anchor once its whole target zone is capped.  Only that much state is kept between chunks,
+so a live stream is fingerprinted once, and a file is the same code fed one chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import convert
+from .hashes import pair_peaks
+from .params import FingerprintParams
+from .peaks import cap_density, local_maxima
+from .spectrogram import frame_count, spectrogram_db
+
+_EMPTY_I = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Hashes:
+    """hashes and the anchor frame of each, int64 [shape=(n,)]."""
+
+    hashes: np.ndarray
+    offsets_frames: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    @staticmethod
+    def concat(parts: list["Hashes"]) -> "Hashes":
+        if not parts:
+            return Hashes(_EMPTY_I, _EMPTY_I)
+        return Hashes(
+            np.concatenate([p.hashes for p in parts]),
+            np.concatenate([p.offsets_frames for p in parts]),
+        )
+
+
+class StreamingFingerprinter:
+    """Turns a stream of mono samples at params.sample_rate_hz into (hash, offset) pairs.
+
+    query=True uses the denser query settings (query_peaks_per_s, query_fan_out), whose
+    hashes are a superset of what the catalogue stores for the same audio.
+    """
+
+    def __init__(self, params: FingerprintParams, *, query: bool = False) -> None:
+        self.params = params
+        self._per_block = convert.peaks_per_block(
+            params.query_peaks_per_s if query else params.peaks_per_s, params
+        )
+        self._fan_out = params.query_fan_out if query else params.fan_out
+        self._bin_lo = convert.hz_to_bin(params.min_freq_hz, params)
+        self._bin_hi = min(convert.hz_to_bin(params.max_freq_hz, params), params.window // 2)
+        self._samples = np.zeros(0, dtype=np.float32)
+        self._n_frames = 0  # spectrogram frames computed so far
+        self._spec = np.zeros((0, self._bin_hi - self._bin_lo + 1), dtype=np.float32)
+        self._spec_start = 0  # absolute frame of self._spec[0]
+        self._peaks_done = 0  # frames below this have been peak-picked
+        self._raw = (_EMPTY_I, _EMPTY_I, np.zeros(0, dtype=np.float32))
+        self._blocks_done = 0  # frames below this have been density-capped
+        self._kept = (_EMPTY_I, _EMPTY_I)
+        self._anchors_done = 0  # anchors below this frame have been paired
+        self._finished = False
+
+    @property
+    def seconds_received(self) -> float:
+        """Audio fed so far, in seconds."""
+        return (self._n_frames * self.params.hop + len(self._samples)) / self.params.sample_rate_hz
+
+    def push(self, samples: np.ndarray) -> Hashes:
+        """Add float32 mono samples [shape=(n,)]; return the hashes they completed."""
+        if self._finished:
+            raise RuntimeError("push() after flush()")
+        self._add_samples(np.asarray(samples, dtype=np.float32).reshape(-1))
+        return self._advance(final=False)
+
+    def flush(self) -> Hashes:
+        """End of stream: return every hash still pending."""
+        if self._finished:
+            return Hashes(_EMPTY_I, _EMPTY_I)
+        self._finished = True
+        return self._advance(final=True)
+
+    def _add_samples(self, samples: np.ndarray) -> None:
+        p = self.params
+        buffer = np.concatenate([self._samples, samples]) if len(self._samples) else samples
+        n_new = frame_count(len(buffer), window=p.window, hop=p.hop)
+        if n_new:
+            used = (n_new - 1) * p.hop + p.window
+            spec = spectrogram_db(buffer[:used], window=p.window, hop=p.hop)
+            self._spec = np.concatenate([self._spec, spec[:, self._bin_lo : self._bin_hi + 1]])
+            self._n_frames += n_new
+            buffer = buffer[n_new * p.hop :]
+        self._samples = np.array(buffer, dtype=np.float32, copy=True)
+
+    def _advance(self, *, final: bool) -> Hashes:
+        p = self.params
+        radius = p.peak_time_radius_frames
+        total = self._n_frames
+
+        # 1. Peaks of frames whose whole time neighbourhood is known.
+        upto = total if final else max(self._peaks_done, total - radius)
+        if upto > self._peaks_done:
+            ctx_lo = max(0, self._peaks_done - radius)
+            ctx_hi = min(total, upto + radius)
+            rows = self._spec[ctx_lo - self._spec_start : ctx_hi - self._spec_start]
+            frames, bins = local_maxima(
+                rows,
+                freq_radius_bins=p.peak_freq_radius_bins,
+                time_radius_frames=radius,
+                floor_db=p.amplitude_floor_db,
+            )
+            strength = rows[frames, bins]
+            frames = frames + ctx_lo
+            inside = (frames >= self._peaks_done) & (frames < upto)
+            self._raw = tuple(
+                np.concatenate([old, new[inside]])
+                for old, new in zip(self._raw, (frames, bins + self._bin_lo, strength))
+            )
+            self._peaks_done = upto
+            keep_from = max(0, upto - radius)
+            self._spec = self._spec[keep_from - self._spec_start :]
+            self._spec_start = keep_from
+
+        # 2. Density cap on whole blocks (the last, partial one only at the end).
+        block = p.density_block_frames
+        cap_upto = self._peaks_done if final else (self._peaks_done // block) * block
+        if cap_upto > self._blocks_done:
+            frames, bins, strength = self._raw
+            ready = frames < cap_upto
+            chosen = cap_density(
+                frames[ready], bins[ready], strength[ready], block_frames=block, per_block=self._per_block
+            )
+            self._kept = (
+                np.concatenate([self._kept[0], frames[ready][chosen]]),
+                np.concatenate([self._kept[1], bins[ready][chosen]]),
+            )
+            self._raw = tuple(a[~ready] for a in self._raw)
+            self._blocks_done = cap_upto
+
+        # 3. Pair anchors whose whole target zone has been capped.
+        anchor_upto = self._blocks_done if final else max(0, self._blocks_done - p.target_dt_max_frames)
+        if anchor_upto <= self._anchors_done:
+            return Hashes(_EMPTY_I, _EMPTY_I)
+        frames, bins = self._kept
+        is_anchor = (frames >= self._anchors_done) & (frames < anchor_upto)
+        hashes, offsets = pair_peaks(
+            frames,
+            bins,
+            is_anchor,
+            dt_min_frames=p.target_dt_min_frames,
+            dt_max_frames=p.target_dt_max_frames,
+            df_max_bins=p.target_df_max_bins,
+            fan_out=self._fan_out,
+        )
+        self._anchors_done = anchor_upto
+        still_needed = frames >= anchor_upto
+        self._kept = (frames[still_needed], bins[still_needed])
+        return Hashes(hashes, offsets)
+
+
+def fingerprint(samples: np.ndarray, params: FingerprintParams, *, query: bool = False) -> Hashes:
+    """All hashes of a whole signal: the streaming fingerprinter fed one chunk."""
+    fingerprinter = StreamingFingerprinter(params, query=query)
+    return Hashes.concat([fingerprinter.push(samples), fingerprinter.flush()])

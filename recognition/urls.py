@@ -1,0 +1,2 @@
+"""Routes of the recognition app."""
+urlpatterns: list = []
