@@ -15,8 +15,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connections
-
 from recognition import conf
 from recognition.analysis import TrackAnalysis, analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
@@ -148,8 +146,8 @@ def ingest_directory(
         summary.elapsed_s = time.perf_counter() - started
         return summary
 
-    # Workers run recognition.analysis only (no Django), and never touch the database.
-    connections.close_all()
+    # Workers run recognition.analysis only (no Django) and never touch the database; a
+    # forkserver child does not inherit this process's database connection.
     context = multiprocessing.get_context("forkserver")
     in_flight: dict[Future, str] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

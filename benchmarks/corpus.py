@@ -1,0 +1,64 @@
+"""Collect the real music of Debian's game-music packages into one folder for benchmarks.
+
+Packages: nexuiz-music (a .pk3 zip), asc-music, planetblupi-music-ogg, drascula-music,
+fb-music-high.  Files are copied (or extracted) once; a second call reuses them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+from pathlib import Path
+
+SOURCES = {
+    "asc": ("/usr/share/games/asc/music", ("*.mp3", "*.ogg")),
+    "planetblupi": ("/usr/share/planetblupi/music", ("*.ogg",)),
+    # Every language folder holds the same tracks; the audio/ folder has them once.
+    "drascula": ("/usr/share/scummvm/drascula/audio", ("*.ogg",)),
+    "frozen-bubble": ("/usr/share/games/frozen-bubble/snd", ("frozen-mainzik-*.ogg", "introzik.ogg")),
+}
+NEXUIZ_PK3 = "/usr/share/games/nexuiz/data/music.pk3"
+DEBIAN_PACKAGES = "nexuiz-music asc-music planetblupi-music-ogg drascula-music fb-music-high"
+
+
+def collect(folder: str | Path, *, min_duration_files_bytes: int = 50_000) -> list[Path]:
+    """Copy every track into folder/<package>/, skipping byte-identical copies and tiny files."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    seen: set[str] = set()
+    tracks: list[Path] = []
+
+    def keep(path: Path) -> None:
+        digest = hashlib.sha1(path.read_bytes()).hexdigest()
+        if digest in seen or path.stat().st_size < min_duration_files_bytes:
+            path.unlink()
+            return
+        seen.add(digest)
+        tracks.append(path)
+
+    if Path(NEXUIZ_PK3).exists():
+        target = folder / "nexuiz"
+        target.mkdir(exist_ok=True)
+        with zipfile.ZipFile(NEXUIZ_PK3) as archive:
+            for member in archive.namelist():
+                if member.endswith(".ogg"):
+                    out = target / Path(member).name
+                    if not out.exists():
+                        out.write_bytes(archive.read(member))
+                    keep(out)
+    for name, (source, patterns) in SOURCES.items():
+        source_dir = Path(source)
+        if not source_dir.is_dir():
+            continue
+        target = folder / name
+        target.mkdir(exist_ok=True)
+        for pattern in patterns:
+            for path in sorted(source_dir.glob(pattern)):
+                out = target / path.name
+                if not out.exists():
+                    shutil.copyfile(path, out)
+                keep(out)
+    if not tracks:
+        raise FileNotFoundError(f"no music found: apt-get install {DEBIAN_PACKAGES}")
+    return sorted(tracks)

@@ -1,0 +1,93 @@
+"""Recognition from the server's microphone, through sounddevice, streamed into the matcher."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+
+import numpy as np
+
+from . import services
+from .engine.resample import StreamResampler
+
+
+class MicrophoneError(RuntimeError):
+    """No PortAudio, no input device, or the device refused to open: one line for the user."""
+
+
+def _sounddevice():
+    try:
+        import sounddevice
+    except OSError as exc:  # raised at import when libportaudio is missing
+        raise MicrophoneError(
+            f"no PortAudio library ({exc}); install it, e.g. `apt-get install libportaudio2`"
+        ) from exc
+    return sounddevice
+
+
+def _parse_device(device: str | int | None):
+    if isinstance(device, str) and device.strip().isdigit():
+        return int(device)
+    return device
+
+
+def input_devices() -> list[dict]:
+    """Input-capable devices: index, name, channels and default rate."""
+    sd = _sounddevice()
+    try:
+        devices = sd.query_devices()
+    except Exception as exc:
+        raise MicrophoneError(f"cannot list audio devices: {exc}") from exc
+    return [
+        {"index": i, "name": d["name"], "channels": d["max_input_channels"], "sample_rate_hz": d["default_samplerate"]}
+        for i, d in enumerate(devices)
+        if d["max_input_channels"] > 0
+    ]
+
+
+def listen(
+    *,
+    seconds: float,
+    device: str | int | None = None,
+    stop_on_match: bool = True,
+    on_progress: Callable[[services.RecognitionResult], None] | None = None,
+) -> services.RecognitionResult:
+    """Record up to `seconds` at the device's own rate and recognise it as it arrives."""
+    sd = _sounddevice()
+    device = _parse_device(device)
+    try:
+        info = sd.query_devices(device, "input")
+    except Exception as exc:
+        raise MicrophoneError(f"no usable input device{f' {device!r}' if device is not None else ''}: {exc}") from exc
+    rate_hz = int(info["default_samplerate"])
+    session = services.ListeningSession()
+    resampler = StreamResampler(rate_hz, session.params.sample_rate_hz)
+    blocks: queue.Queue = queue.Queue()
+
+    def callback(indata, frames, time_info, status):
+        blocks.put(indata.copy())  # nothing else in the audio thread
+
+    wanted = int(seconds * rate_hz)
+    received = 0
+    result = None
+    try:
+        stream = sd.InputStream(
+            device=device, channels=1, samplerate=rate_hz, dtype="float32", blocksize=int(rate_hz * 0.25), callback=callback
+        )
+    except Exception as exc:
+        raise MicrophoneError(f"cannot open input device {info['name']!r}: {exc}") from exc
+    with stream:
+        while received < wanted:
+            try:
+                block = blocks.get(timeout=5.0)
+            except queue.Empty as exc:
+                raise MicrophoneError(f"input device {info['name']!r} delivered no audio for 5 s") from exc
+            block = block[: wanted - received, 0]
+            received += len(block)
+            result = session.push(resampler.push(block))
+            if on_progress:
+                on_progress(result)
+            if stop_on_match and result.match is not None and session.seconds >= session.service.min_listen_s:
+                break
+    session.push(resampler.flush())
+    return session.finish()

@@ -1,0 +1,149 @@
+"""fingerprint_dir: summary, bad files, and resuming after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from catalog.models import Fingerprint, Song
+from tests.audio_fixtures import synth_song, write_wav
+from tests.conftest import database_url_for_subprocess
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("fingerprint_dir", *args, "--no-progress", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def assert_catalogue_consistent():
+    """Every song has exactly its fingerprints, and no fingerprint lacks a song."""
+    counted = dict(Fingerprint.objects.values_list("song_id").annotate(n=Count("hash")).order_by())
+    songs = dict(Song.objects.values_list("pk", "fingerprint_count"))
+    assert counted == {pk: n for pk, n in songs.items() if n}
+    assert Song.objects.values("sha1").distinct().count() == Song.objects.count()
+
+
+@pytest.mark.django_db
+def test_ingests_a_folder_and_skips_it_the_second_time(song_files):
+    folder = song_files[0].path.parent
+    out, _ = run(str(folder), "--workers", "1")
+    assert "new: 4  skipped: 0  failed: 0" in out
+    assert Song.objects.count() == 4
+    out, _ = run(str(folder), "--workers", "2")
+    assert "new: 0  skipped: 4  failed: 0" in out
+    assert Song.objects.count() == 4
+    assert_catalogue_consistent()
+
+
+@pytest.mark.django_db
+def test_ext_filter_and_limit(song_files, tmp_path):
+    folder = song_files[0].path.parent
+    (folder / "cover.jpg").write_bytes(b"\xff\xd8\xff not audio")
+    out, _ = run(str(folder), "--ext", ".wav", "--limit", "5", "--workers", "1")
+    assert "failed: 0" in out
+    assert {round(d) for d in Song.objects.values_list("duration_s", flat=True)} == {5}
+
+
+@pytest.mark.django_db
+def test_bad_files_are_reported_and_the_rest_go_on(song_files, tmp_path):
+    folder = song_files[0].path.parent
+    (folder / "empty.mp3").write_bytes(b"")
+    (folder / "text.mp3").write_text("lyrics, not music\n" * 100)
+    good = song_files[0].path.read_bytes()
+    (folder / "truncated.wav").write_bytes(good[:40])  # a header and nothing else
+    os.symlink(folder / "does-not-exist.ogg", folder / "dangling.ogg")
+    with pytest.raises(CommandError, match="4 file"):
+        run(str(folder), "--workers", "2")
+    assert Song.objects.count() == 4
+    assert_catalogue_consistent()
+
+
+@pytest.mark.django_db
+def test_bad_files_are_named_with_a_reason(tmp_path):
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    (tmp_path / "text.mp3").write_text("not music")
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("fingerprint_dir", str(tmp_path), "--workers", "1", stdout=StringIO(), stderr=err)
+    text = err.getvalue()
+    assert "empty.mp3" in text and "empty" in text.split("empty.mp3", 1)[1]
+    assert "text.mp3" in text and "not decodable audio" in text
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="is not a folder"):
+        run(str(tmp_path / "nowhere"))
+
+
+def _manage(*args, env):
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.fixture
+def many_songs(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for seed in range(100, 116):
+        write_wav(folder / f"track {seed}.wav", synth_song(seed, duration_s=40.0, sample_rate_hz=22050), sample_rate_hz=22050)
+    return folder
+
+
+def _subprocess_env():
+    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "DJANGO_SETTINGS_MODULE": "jamjar_site.settings"}
+    env.setdefault("SECRET_KEY", "test-suite-only-key")
+    return env
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigkill_midway_then_rerun_finishes_with_no_duplicates(many_songs):
+    env = _subprocess_env()
+    job = _manage("fingerprint_dir", str(many_songs), "--workers", "2", "--no-progress", env=env)
+    deadline = time.monotonic() + 120
+    while Song.objects.count() < 3:
+        assert job.poll() is None, f"finished before it could be killed: {job.communicate()}"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+    partial = Song.objects.count()
+    assert 3 <= partial < 16
+    assert_catalogue_consistent()
+
+    rerun = _manage("fingerprint_dir", str(many_songs), "--workers", "2", "--no-progress", env=env)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err.decode()
+    assert f"new: {16 - partial}  skipped: {partial}  failed: 0" in out.decode()
+    assert Song.objects.count() == 16
+    assert_catalogue_consistent()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_create_no_duplicates(many_songs):
+    env = _subprocess_env()
+    jobs = [_manage("fingerprint_dir", str(many_songs), "--workers", "1", "--no-progress", env=env) for _ in range(2)]
+    outputs = [job.communicate(timeout=300) for job in jobs]
+    for job, (out, err) in zip(jobs, outputs):
+        assert job.returncode == 0, err.decode()
+    assert Song.objects.count() == 16
+    assert_catalogue_consistent()
+    new_total = sum(int(out.decode().split("new: ")[1].split()[0]) for out, _ in outputs)
+    assert new_total == 16
