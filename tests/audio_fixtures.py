@@ -1,4 +1,4 @@
-"""Music-like audio that the tests generate: seeded melodies, noise, and files in several formats."""
+"""Music-like audio that the tests generate offline: seeded melodies, noise, and files in several formats."""
 
 from __future__ import annotations
 
@@ -10,47 +10,64 @@ import numpy as np
 
 from recognition.engine.audio import ffmpeg_executable
 
+NOTE_MIN_S, NOTE_MAX_S = 0.08, 0.4
+FUNDAMENTAL_MIN_HZ, FUNDAMENTAL_MAX_HZ = 150.0, 1500.0
+ATTACK_S = 0.01
+NOISE_RMS = 0.01  # relative to the melody before normalising
+PEAK = 0.5
+
 
 def synth_song(seed: int, *, duration_s: float, sample_rate_hz: int = 8000) -> np.ndarray:
-    """A seeded random melody with chords: float32 [shape=(n,)], peak about 0.5.
+    """A seeded random melody with chords, float32 [shape=(int(duration_s * sample_rate_hz),)], peak 0.5.
 
-    Notes of 0.08-0.4 s, each 2-4 harmonics of a fundamental between 150 and 1500 Hz with an
-    attack/decay envelope, often two at once, over a little seeded noise.  Different seeds
-    give unrelated songs; the same seed and rate always give the same samples.
+    Notes last 0.08-0.4 s; each is 2-4 harmonics of a fundamental between 150 and 1500 Hz
+    (log-uniform) under a 10 ms attack and an exponential decay.  Notes start before the
+    previous one ends, and about a third of them are two- or three-note chords.  A little
+    seeded white noise lies underneath.
+
+    Every random draw is made whatever the sample rate, so one seed is the same melody at
+    8 kHz and at 44.1 kHz (harmonics above the rate's Nyquist are drawn, then left out).
+    Different seeds give unrelated melodies.
     """
     rng = np.random.default_rng(seed)
-    n = int(duration_s * sample_rate_hz)
-    out = np.zeros(n, dtype=np.float64)
-    t_s = 0.0
-    while t_s < duration_s:
-        length_s = rng.uniform(0.08, 0.4)
-        for _ in range(rng.integers(1, 3)):
-            fundamental_hz = 150.0 * 10 ** rng.uniform(0, 1)
-            start = int(t_s * sample_rate_hz)
-            count = min(int(length_s * sample_rate_hz), n - start)
-            if count <= 0:
+    n_samples = int(duration_s * sample_rate_hz)
+    out = np.zeros(n_samples, dtype=np.float64)
+    onset_s = 0.0
+    while onset_s < duration_s:
+        length_s = rng.uniform(NOTE_MIN_S, NOTE_MAX_S)
+        n_voices = rng.choice([1, 2, 3], p=[0.65, 0.25, 0.10])
+        start = int(onset_s * sample_rate_hz)
+        count = min(int(length_s * sample_rate_hz), n_samples - start)
+        time_s = np.arange(max(count, 0)) / sample_rate_hz
+        for _ in range(n_voices):
+            fundamental_hz = FUNDAMENTAL_MIN_HZ * (FUNDAMENTAL_MAX_HZ / FUNDAMENTAL_MIN_HZ) ** rng.uniform()
+            decay_per_s = rng.uniform(2.0, 8.0)
+            n_harmonics = int(rng.integers(2, 5))
+            amplitudes = rng.uniform(0.3, 1.0, size=n_harmonics) / np.arange(1, n_harmonics + 1)
+            phases = rng.uniform(0.0, 2 * np.pi, size=n_harmonics)
+            freqs_hz = fundamental_hz * np.arange(1, n_harmonics + 1)
+            audible = freqs_hz < 0.95 * sample_rate_hz / 2
+            if count <= 0 or not audible.any():
                 continue
-            time_s = np.arange(count) / sample_rate_hz
-            envelope = np.minimum(1.0, time_s / 0.01) * np.exp(-time_s * rng.uniform(2, 8))
-            note = np.zeros(count)
-            for harmonic in range(1, rng.integers(2, 5) + 1):
-                freq_hz = fundamental_hz * harmonic
-                if freq_hz < sample_rate_hz / 2 * 0.95:
-                    note += rng.uniform(0.3, 1.0) / harmonic * np.sin(2 * np.pi * freq_hz * time_s + rng.uniform(0, 2 * np.pi))
-            out[start : start + count] += envelope * note
-        t_s += length_s * rng.uniform(0.6, 1.0)
-    out += 0.01 * rng.standard_normal(n)
-    peak = np.max(np.abs(out)) or 1.0
-    return (0.5 * out / peak).astype(np.float32)
+            envelope = np.minimum(1.0, time_s / ATTACK_S) * np.exp(-decay_per_s * time_s)
+            tones = np.sin(2 * np.pi * freqs_hz[audible, None] * time_s[None, :] + phases[audible, None])
+            out[start : start + count] += envelope * (amplitudes[audible] @ tones)
+        onset_s += length_s * rng.uniform(0.6, 1.0)
+    out += NOISE_RMS * rng.standard_normal(n_samples)
+    peak = np.max(np.abs(out)) if n_samples else 0.0
+    return (PEAK * out / (peak or 1.0)).astype(np.float32)
 
 
 def white_noise(seed: int, duration_s: float, sample_rate_hz: int) -> np.ndarray:
-    return (0.2 * np.random.default_rng(seed).standard_normal(int(duration_s * sample_rate_hz))).astype(np.float32)
+    """Seeded Gaussian white noise, float32 [shape=(int(duration_s * sample_rate_hz),)], RMS 0.2."""
+    rng = np.random.default_rng(seed)
+    return (0.2 * rng.standard_normal(int(duration_s * sample_rate_hz))).astype(np.float32)
 
 
 def write_wav(path: str | Path, samples: np.ndarray, *, sample_rate_hz: int) -> Path:
-    """16-bit PCM mono WAV."""
-    pcm = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2")
+    """Write float samples in [-1, 1] as a 16-bit PCM mono WAV file (clipped); returns the path."""
+    scaled = np.round(np.asarray(samples, dtype=np.float64) * 32768.0)
+    pcm = np.clip(scaled, -32768, 32767).astype("<i2")
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -60,9 +77,13 @@ def write_wav(path: str | Path, samples: np.ndarray, *, sample_rate_hz: int) -> 
 
 
 def encode(path_in: str | Path, path_out: str | Path, *extra_ffmpeg_args: str) -> Path:
-    """Re-encode with ffmpeg (format from path_out's extension), e.g. encode(a, b, "-ar", "48000")."""
-    subprocess.run(
-        [ffmpeg_executable(), "-nostdin", "-loglevel", "error", "-y", "-i", str(path_in), *extra_ffmpeg_args, str(path_out)],
-        check=True,
-    )
+    """Convert with ffmpeg, the format taken from path_out's extension; returns path_out.
+
+    extra_ffmpeg_args go between input and output, e.g. encode(a, b, "-ar", "48000", "-ac", "2").
+    """
+    command = [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+    command += ["-i", str(path_in), *extra_ffmpeg_args, str(path_out)]
+    done = subprocess.run(command, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"ffmpeg could not make {path_out}: {done.stderr.decode(errors='replace').strip()}")
     return Path(path_out)

@@ -7,6 +7,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from .hashes import F1_BITS, F2_BITS
+
 # Fields that do not change which hashes a track produces: they can vary between the
 # catalogue and a query without re-fingerprinting.
 QUERY_ONLY_FIELDS = frozenset({"query_peaks_per_s", "query_fan_out", "fingerprint_limit_s"})
@@ -56,8 +58,19 @@ class FingerprintParams:
             problems.append("hop must be in 1..window")
         if not 0 <= self.min_freq_hz < self.max_freq_hz <= self.sample_rate_hz / 2:
             problems.append("need 0 <= min_freq_hz < max_freq_hz <= sample_rate_hz / 2")
-        if self.window // 2 + 1 > 2**9 + 1:
-            problems.append("window gives more frequency bins than the hash layout holds (512)")
+        # The same rounding as convert.hz_to_bin: the highest bin a peak can land in must fit the hash.
+        top_bin = int(round(self.max_freq_hz * self.window / self.sample_rate_hz)) if self.sample_rate_hz > 0 else 0
+        if top_bin >= 2 ** min(F1_BITS, F2_BITS):
+            problems.append(
+                f"max_freq_hz falls in bin {top_bin}, beyond the bins 0..{2 ** min(F1_BITS, F2_BITS) - 1} "
+                "the hash layout holds (lower max_freq_hz or window)"
+            )
+        if self.peak_freq_radius_bins < 0 or self.peak_time_radius_frames < 0:
+            problems.append("peak_freq_radius_bins and peak_time_radius_frames must be >= 0")
+        if self.density_block_frames < 1:
+            problems.append("density_block_frames must be at least 1")
+        if self.target_df_max_bins < 0:
+            problems.append("target_df_max_bins must be >= 0")
         if not 1 <= self.target_dt_min_frames <= self.target_dt_max_frames <= 63:
             problems.append("need 1 <= target_dt_min_frames <= target_dt_max_frames <= 63")
         if self.fan_out < 1 or self.query_fan_out < self.fan_out:
