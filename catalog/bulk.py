@@ -168,7 +168,7 @@ def ingest_directory(
         for path, sha1 in new_work():
             in_flight[pool.submit(analyse_file, path, params, sha1=sha1)] = path
             # Bound the queue so memory stays flat on folders of any size.
-            while len(in_flight) >= workers * 2:
+            while len(in_flight) >= workers * 4:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 collect(done)
         while in_flight:
