@@ -1,2 +1,6 @@
 """Websocket routes."""
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .consumers import IdentifyConsumer
+
+websocket_urlpatterns = [path("ws/identify/", IdentifyConsumer.as_asgi())]

@@ -1,2 +1,6 @@
 """Routes of the recognition app."""
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.identify, name="identify")]

@@ -1,0 +1,117 @@
+"""End to end: Debian's Chromium, whose fake microphone plays a WAV, on the page served by Daphne."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio_fixtures import synth_song, write_wav
+from tests.conftest import database_url_for_subprocess
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("JAMJAR_CHROMIUM", "/usr/bin/chromium")
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server_url(catalogue):
+    """Daphne serving jamjar_site.asgi on a free loopback port, on the test database."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "DJANGO_SETTINGS_MODULE": "jamjar_site.settings",
+        "SECRET_KEY": "test-suite-only-key",
+        "DEBUG": "0",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "jamjar_site.asgi:application"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            assert server.poll() is None, server.stdout.read().decode()
+            assert time.monotonic() < deadline, "daphne did not start"
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def fake_microphone_wav(tmp_path, samples, rate_hz=44100) -> Path:
+    """Chromium starts playing at getUserMedia, before the page is ready: lead with silence."""
+    path = tmp_path / "microphone.wav"
+    write_wav(path, np.concatenate([np.zeros(rate_hz, dtype=np.float32), samples]), sample_rate_hz=rate_hz)
+    return path
+
+
+def identify_in_browser(url: str, wav: Path, *, timeout_s: float):
+    """Open the page, press start, and return the status and result texts once answered."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (scripts/test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav.resolve()}",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url + "/")
+            page.click("#start-button")
+            page.wait_for_function(
+                "() => ['match', 'no-match', 'error'].includes(document.querySelector('#status').dataset.state)",
+                timeout=timeout_s * 1000,
+            )
+            state = page.eval_on_selector("#status", "el => el.dataset.state")
+            texts = {
+                selector: page.inner_text(selector)
+                for selector in ("#status", "#result-title", "#result-artist", "#result-offset")
+            }
+            assert not errors, errors
+            return state, texts
+        finally:
+            browser.close()
+
+
+def test_page_names_the_song_the_microphone_hears(live_server_url, catalogue, tmp_path):
+    song = synth_song(14, duration_s=24.0, sample_rate_hz=44100)[5 * 44100 : 17 * 44100]
+    state, texts = identify_in_browser(live_server_url, fake_microphone_wav(tmp_path, song), timeout_s=30)
+    assert state == "match", texts
+    assert texts["#result-title"] == catalogue[14].title
+
+
+def test_page_says_no_match_for_unknown_music(live_server_url, catalogue, tmp_path):
+    unknown = synth_song(97, duration_s=20.0, sample_rate_hz=44100)
+    state, texts = identify_in_browser(live_server_url, fake_microphone_wav(tmp_path, unknown), timeout_s=40)
+    assert state == "no-match", texts
+    assert "no match" in texts["#status"].lower()
