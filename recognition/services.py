@@ -158,7 +158,11 @@ class ListeningSession:
         started = time.perf_counter()
         candidates = self._tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames)
         decision = decide(
-            candidates, min_aligned_votes=self.service.min_aligned_votes, min_margin=self.service.min_margin
+            candidates,
+            min_aligned_votes=self.service.min_aligned_votes,
+            min_margin=self.service.min_margin,
+            chance_votes_factor=self.service.chance_votes_factor,
+            total_votes=self._tally.total_votes,
         )
         self.timings.align_s += time.perf_counter() - started
         matches = self._describe(candidates)

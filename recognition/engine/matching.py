@@ -108,18 +108,29 @@ class Decision:
     reason: str
 
 
-def decide(candidates: list[Candidate], *, min_aligned_votes: int, min_margin: float) -> Decision:
-    """The no-match rule: enough aligned votes, and clearly more than the runner-up song.
+def decide(
+    candidates: list[Candidate],
+    *,
+    min_aligned_votes: int,
+    min_margin: float,
+    chance_votes_factor: float = 0.0,
+    total_votes: int = 0,
+) -> Decision:
+    """The no-match rule.  The best candidate is a match when it has
 
-    min_margin: the best must have at least this many times the runner-up's aligned votes
-    (the runner-up stands for the background of chance agreement in this catalogue).
+    - at least min_aligned_votes + chance_votes_factor * sqrt(total_votes) aligned votes:
+      the more hits a query draws from the catalogue, the higher chance alignments reach
+      (roughly as the square root of the hits), and
+    - at least min_margin times the runner-up song's aligned votes (the runner-up stands
+      for what similar but different music scores in this catalogue).
     """
     if not candidates:
         return Decision(False, "no hash of the query is in the catalogue")
     best = candidates[0]
     runner_up = candidates[1].aligned_votes if len(candidates) > 1 else 0
-    if best.aligned_votes < min_aligned_votes:
-        return Decision(False, f"{best.aligned_votes} aligned votes, fewer than {min_aligned_votes}")
+    needed = min_aligned_votes + chance_votes_factor * float(np.sqrt(max(total_votes, 0)))
+    if best.aligned_votes < needed:
+        return Decision(False, f"{best.aligned_votes} aligned votes, fewer than the {needed:.1f} needed")
     if best.aligned_votes < min_margin * runner_up:
         return Decision(False, f"{best.aligned_votes} aligned votes, not {min_margin}x the runner-up's {runner_up}")
     return Decision(True, "")

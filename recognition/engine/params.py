@@ -22,25 +22,25 @@ class FingerprintParams:
     sample_rate_hz: int = 8000
     #: STFT window length (Hann), in samples at sample_rate_hz
     window: int = 1024
-    #: STFT hop, in samples; sets the time resolution of offsets
-    hop: int = 128
+    #: STFT hop, in samples; sets the time resolution of offsets (256: 32 ms)
+    hop: int = 256
     #: peaks are searched only between these frequencies
     min_freq_hz: float = 200.0
     max_freq_hz: float = 3800.0
     #: a peak is the maximum of a (2r+1) x (2r+1) neighbourhood, r in bins and frames
     peak_freq_radius_bins: int = 10
-    peak_time_radius_frames: int = 6
+    peak_time_radius_frames: int = 3
     #: no peak quieter than this, in dB relative to a full-scale sine
     amplitude_floor_db: float = -65.0
     #: density cap: the strongest peaks kept per second of audio, for the catalogue
     peaks_per_s: float = 24.0
     #: the cap is applied per block of this many frames
-    density_block_frames: int = 16
+    density_block_frames: int = 8
     #: each anchor peak is paired with this many following peaks (catalogue side)
     fan_out: int = 4
     #: target zone: frames after the anchor, and maximum bin distance
     target_dt_min_frames: int = 1
-    target_dt_max_frames: int = 63
+    target_dt_max_frames: int = 40
     target_df_max_bins: int = 96
     #: queries keep more peaks and pairs so that they cover the catalogue's sparser set
     query_peaks_per_s: float = 48.0
