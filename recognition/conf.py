@@ -21,10 +21,12 @@ FINGERPRINT_KEYS = frozenset(f.name for f in dataclasses.fields(FingerprintParam
 class ServiceSettings:
     #: matches returned by recognize / the API
     top_n: int = 5
-    #: the no-match rule (see README "No-match rule"): aligned votes needed ...
-    min_aligned_votes: int = 10
+    #: the no-match rule (see README "No-match rule"): aligned votes needed at least ...
+    min_aligned_votes: int = 4
+    #: ... plus this many times the square root of all the votes the query drew ...
+    chance_votes_factor: float = 0.06
     #: ... and how many times the runner-up song's aligned votes the best must have
-    min_margin: float = 2.0
+    min_margin: float = 1.75
     #: votes are counted within +- this many frames of an offset
     tolerance_frames: int = 1
     #: live listening (websocket, listen command): give up after this many seconds
@@ -33,6 +35,8 @@ class ServiceSettings:
     min_listen_s: float = 1.0
     #: progress messages at most this often, in seconds of audio
     progress_every_s: float = 0.5
+    #: a live connection is closed after this many seconds of wall-clock time, whatever it sent
+    session_timeout_s: float = 60.0
     #: largest binary websocket frame, bytes (about 2 s of 48 kHz int16 audio)
     max_frame_bytes: int = 192_000
     #: concurrent live sessions per client address
