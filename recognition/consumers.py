@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import Counter
@@ -15,6 +16,7 @@ from .live import (
     CLOSE_CATALOGUE,
     CLOSE_CONFLICT,
     CLOSE_NORMAL,
+    CLOSE_TIMEOUT,
     CLOSE_TOO_MANY,
     LiveSession,
     ProtocolError,
@@ -61,6 +63,12 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
             return
         _sessions_per_client[self.client_key] += 1
         await self.accept()
+        self._timeout = asyncio.get_running_loop().call_later(self.service.session_timeout_s, self._expire)
+
+    def _expire(self) -> None:
+        if not self.finished:
+            message = f"the session lasted longer than {self.service.session_timeout_s:g} s"
+            asyncio.ensure_future(self._fail(ProtocolError("session-timeout", message, CLOSE_TIMEOUT)))
 
     async def disconnect(self, code) -> None:
         self._release()
@@ -68,6 +76,10 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
     def _release(self) -> None:
         """Free the stream's state and its place in the per-address count (idempotent)."""
         self.session = None
+        timeout = getattr(self, "_timeout", None)
+        if timeout is not None:
+            timeout.cancel()
+            self._timeout = None
         if getattr(self, "client_key", None) is not None:
             _sessions_per_client[self.client_key] -= 1
             if _sessions_per_client[self.client_key] <= 0:

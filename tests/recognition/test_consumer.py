@@ -34,9 +34,9 @@ async def start(comm, **fields):
     await comm.send_to(text_data=json.dumps({"type": "start", "sample_rate": CLIENT_RATE_HZ, "encoding": "pcm_s16le", "channels": 1, **fields}))
 
 
-async def started(settings_client=("127.0.0.1", 50000)):
+async def started(client=("127.0.0.1", 50000)):
     """A connected communicator whose stream has started and been answered "listening"."""
-    comm = communicator(settings_client)
+    comm = communicator(client)
     assert (await comm.connect())[0]
     await start(comm)
     assert (await receive(comm))["type"] == "listening"
@@ -190,3 +190,9 @@ async def test_too_many_sessions_from_one_address(catalogue, settings):
     assert (await receive(fourth))["type"] == "listening"  # the dropped connection freed its place
     for comm in (open_ones[1], other_address, fourth):
         await comm.disconnect()
+
+
+async def test_a_session_that_outlives_its_time_is_closed(catalogue, settings):
+    settings.JAMJAR = {"session_timeout_s": 0.5}
+    comm = await started()
+    await expect_error(comm, "session-timeout", 4408)
