@@ -40,7 +40,14 @@ def _worker_pool() -> ThreadPoolExecutor:
 
 
 def off_loop(func):
+    """Run func on the worker pool, with Django's stale-connection clean-up around it."""
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_worker_pool())
+
+
+async def on_pool(func, *args):
+    """Run func on the worker pool, nothing more: for the per-frame hot path, whose
+    database use is one SELECT on a connection that off_loop() calls keep healthy."""
+    return await asyncio.get_running_loop().run_in_executor(_worker_pool(), func, *args)
 
 
 class IdentifyConsumer(AsyncWebsocketConsumer):
@@ -123,7 +130,7 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
     async def _audio(self, frame: bytes) -> None:
         if self.session is None:
             raise ProtocolError("not-started", 'send {"type": "start", ...} before audio', CLOSE_CONFLICT)
-        step = await off_loop(self.session.feed)(frame)
+        step = await on_pool(self.session.feed, frame)
         if step.done:
             await self._finish(step)
         else:

@@ -88,7 +88,7 @@ class LiveSession:
         if len(frame) % 2:
             raise ProtocolError("bad-frame", "audio frames must hold whole 16-bit samples (even length)", CLOSE_BAD_REQUEST)
         result = self.matcher.push(self.resampler.push(pcm16_to_float(frame)))
-        if result.match is not None and self.seconds >= self.service.min_listen_s:
+        if result.confirmed and self.seconds >= self.service.min_listen_s:
             return self._final(result)
         if self.seconds >= self.service.max_listen_s:
             return self._final(self.matcher.finish())

@@ -87,7 +87,7 @@ def listen(
             result = session.push(resampler.push(block))
             if on_progress:
                 on_progress(result)
-            if stop_on_match and result.match is not None and session.seconds >= session.service.min_listen_s:
+            if stop_on_match and result.confirmed and session.seconds >= session.service.min_listen_s:
                 break
     session.push(resampler.flush())
     return session.finish()

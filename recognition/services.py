@@ -68,6 +68,10 @@ class RecognitionResult:
     seconds: float
     timings: Timings = field(default_factory=Timings)
     reason: str = ""
+    #: a live answer: the rule accepted the same song at the same offset on two pushes in
+    #: a row, and its votes grew in between (a stream is judged many times; a chance
+    #: alignment crosses the threshold and stalls, the right song keeps gaining votes)
+    confirmed: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -119,6 +123,7 @@ class ListeningSession:
         self.query_hashes = 0
         self.timings = Timings()
         self._songs: dict = {}
+        self._last_match: Match | None = None
         self.finished = False
 
     @property
@@ -131,7 +136,16 @@ class ListeningSession:
         hashes = self._fingerprinter.push(samples)
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
-        return self.result()
+        result = self.result()
+        previous, self._last_match = self._last_match, result.match
+        if result.match is not None and previous is not None:
+            tolerance_s = float(frames_to_seconds(self.service.tolerance_frames, self.params))
+            result.confirmed = (
+                previous.song_id == result.match.song_id
+                and abs(previous.offset_seconds - result.match.offset_seconds) <= tolerance_s + 1e-6
+                and result.match.confidence > previous.confidence
+            )
+        return result
 
     def finish(self) -> RecognitionResult:
         """End of the stream: count the hashes still pending and return the final answer."""
@@ -141,7 +155,9 @@ class ListeningSession:
             self.timings.fingerprint_s += time.perf_counter() - started
             self._vote(hashes)
             self.finished = True
-        return self.result()
+        result = self.result()
+        result.confirmed = result.match is not None
+        return result
 
     def _vote(self, hashes) -> None:
         if len(hashes) == 0:

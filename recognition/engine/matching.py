@@ -64,12 +64,17 @@ class OffsetTally:
         return int(self._counts.sum())
 
     def add(self, vote_keys: np.ndarray) -> None:
+        """Count new votes.  Linear in the tally's size: only the new keys are sorted."""
         if len(vote_keys) == 0:
             return
-        keys = np.concatenate([self._keys, vote_keys])
-        weights = np.concatenate([self._counts, np.ones(len(vote_keys), dtype=np.int64)])
-        self._keys, inverse = np.unique(keys, return_inverse=True)
-        self._counts = np.bincount(inverse.reshape(-1), weights=weights).astype(np.int64)
+        new_keys, new_counts = np.unique(vote_keys, return_counts=True)
+        at = np.searchsorted(self._keys, new_keys)
+        present = at < len(self._keys)
+        present[present] = self._keys[at[present]] == new_keys[present]
+        np.add.at(self._counts, at[present], new_counts[present])
+        if not present.all():
+            self._keys = np.insert(self._keys, at[~present], new_keys[~present])
+            self._counts = np.insert(self._counts, at[~present], new_counts[~present])
 
     def candidates(self, *, top_n: int, tolerance_frames: int = 1) -> list[Candidate]:
         """The best offset of each of the top_n songs, by votes within +-tolerance_frames."""
@@ -77,18 +82,22 @@ class OffsetTally:
             return []
         keys, counts = self._keys, self._counts
         aligned = counts.copy()
+        # Keys are sorted and unique, so key + d (d <= tolerance) can only sit within d places.
         for shift in range(1, tolerance_frames + 1):
-            for neighbour in (keys - shift, keys + shift):
-                at = np.searchsorted(keys, neighbour)
-                at_clipped = np.minimum(at, len(keys) - 1)
-                found = keys[at_clipped] == neighbour
-                aligned += np.where(found, counts[at_clipped], 0)
+            for distance in range(1, shift + 1):
+                forward = keys[distance:] - keys[:-distance] == shift
+                aligned[:-distance] += np.where(forward, counts[distance:], 0)
+                aligned[distance:] += np.where(forward, counts[:-distance], 0)
         songs = keys >> _SONG_SHIFT
-        # Best key per song: sort by song, then aligned votes, then raw votes (descending).
-        order = np.lexsort((-counts, -aligned, songs))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = songs[order][1:] != songs[order][:-1]
-        best = order[first]
+        # Keys sort by song first: each song is one run.  Best key of a run: most aligned
+        # votes, then most raw votes, then the earliest offset.
+        starts = np.flatnonzero(np.r_[True, songs[1:] != songs[:-1]])
+        rank = aligned * (int(counts.max()) + 1) + counts
+        run_best = np.maximum.reduceat(rank, starts)
+        run_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(keys)]))
+        reaching = np.flatnonzero(rank == run_best[run_of])
+        _, first_per_run = np.unique(run_of[reaching], return_index=True)
+        best = reaching[first_per_run]
         best = best[np.lexsort((songs[best], -aligned[best]))][:top_n]
         return [
             Candidate(
