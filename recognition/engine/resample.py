@@ -70,10 +70,10 @@ class StreamResampler:
         position = n * self.down + self._delay
         phase, newest = position % self.up, position // self.up
         idx = newest[:, None] - np.arange(self._n_taps)[None, :] - self._buffer_start
-        # Indices before the stream start, or beyond what arrived (only at flush), are silence.
-        valid = (idx >= 0) & (idx < len(self._buffer))
-        gathered = np.where(valid, self._buffer[np.clip(idx, 0, max(len(self._buffer) - 1, 0))], 0.0) \
-            if len(self._buffer) else np.zeros(idx.shape, dtype=np.float32)
+        # Before the stream start, or beyond what arrived (only at flush), is silence: at most
+        # one filter length on either side, so that much zero padding covers every index.
+        pad = np.zeros(self._n_taps, dtype=np.float32)
+        gathered = np.concatenate([pad, self._buffer, pad])[idx + self._n_taps]
         out = np.einsum("ij,ij->i", gathered, self._polyphase[phase]).astype(np.float32)
         self._n_out = n_until
         # Keep only the input that later outputs can still reach.
