@@ -24,7 +24,7 @@ class ServiceSettings:
     #: the no-match rule (see README "No-match rule"): aligned votes needed at least ...
     min_aligned_votes: int = 4
     #: ... plus this many times the square root of all the votes the query drew ...
-    chance_votes_factor: float = 0.06
+    chance_votes_factor: float = 0.1
     #: ... and how many times the runner-up song's aligned votes the best must have
     min_margin: float = 1.75
     #: votes are counted within +- this many frames of an offset
@@ -46,6 +46,26 @@ class ServiceSettings:
     max_sample_rate_hz: int = 48000
     #: worker threads for live fingerprinting (None: Python's default for the CPU count)
     live_worker_threads: int | None = None
+    #: the REST API's reads (songs, stats) and recognising are open to anyone; False: signed-in users only
+    api_open: bool = True
+    #: largest track uploaded through the API or the admin, bytes
+    api_max_track_bytes: int = 100 * 1024 * 1024
+    #: largest clip (file or raw PCM body) sent to POST /api/recognize/, bytes ...
+    api_max_clip_bytes: int = 5 * 1024 * 1024
+    #: ... and seconds of audio
+    api_max_clip_s: float = 60.0
+    #: anonymous recognitions per client address, as DRF writes rates ("30/minute"; None: no limit)
+    api_anon_recognize_rate: str | None = "30/minute"
+
+    def __post_init__(self) -> None:
+        rate = self.api_anon_recognize_rate
+        if rate is not None:
+            parts = str(rate).split("/")
+            if len(parts) != 2 or not parts[0].isdigit() or parts[1][:1] not in {"s", "m", "h", "d"}:
+                raise ValueError(f"api_anon_recognize_rate {rate!r}: write it as N/second, N/minute, N/hour or N/day")
+        for name in ("api_max_track_bytes", "api_max_clip_bytes", "api_max_clip_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
 
 
 SERVICE_KEYS = frozenset(f.name for f in dataclasses.fields(ServiceSettings))
