@@ -1,0 +1,386 @@
+"""Accuracy, offset and speed measurement on real files: shared by the benchmark and `evaluate`.
+
+Clips are cut from files at seeded random positions, degraded by a named condition
+(recognition.degrade), resampled to the engine rate and matched through the same
+ListeningSession as every other door.  Files in the catalogue are positives; files not in
+it are negatives, whose every answer other than "no match" is a false positive.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from catalog.bulk import DEFAULT_EXTENSIONS, find_audio_files
+
+from . import conf, degrade, services
+from .engine.audio import AudioDecodeError, decode_file, file_sha1
+from .engine.resample import resample
+
+# Clips are cut and degraded at this rate: it holds the 6 kHz phone band and lets a
+# low-bitrate mp3 behave as it would on a real recording, before the engine's own rate.
+ANALYSIS_RATE_HZ = 22050
+OFFSET_TOLERANCE_S = 0.2
+# An answer far from the clip's position still names the right place when the song plays
+# the same audio there (loops, repeated choruses): normalised correlation at least this.
+REPEAT_CORRELATION = 0.9
+# Files outside the catalogue are decoded once, at this rate, only to learn their length.
+DURATION_PROBE_RATE_HZ = 8000
+# Catalogued SHA-1s looked up in one query.
+SHA1_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Track:
+    path: str
+    song_id: int | None  # None: not in the catalogue (a negative)
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    index: int
+    path: str
+    song_id: int | None
+    start_s: float
+    length_s: float
+    condition: str
+
+
+@dataclass(frozen=True)
+class ClipOutcome(ClipSpec):
+    """A clip and what the matcher answered for it."""
+
+    predicted_song_id: int | None
+    predicted_offset_s: float | None
+    confidence: int  # aligned votes of the best candidate, matched or not
+    runner_up: int  # aligned votes of the second song
+    score: float
+    query_hashes: int
+    match_time_s: float
+    error: str = ""
+    best_song_id: int | None = None  # song of the best candidate, matched or not
+    #: the answered offset is off by more than OFFSET_TOLERANCE_S, but the song repeats the
+    #: clip's audio there (REPEAT_CORRELATION): a right place, not the one the clip was cut at
+    offset_in_repeat: bool = False
+    no_match_reason: str = ""
+
+    @property
+    def positive(self) -> bool:
+        return self.song_id is not None
+
+    @property
+    def correct(self) -> bool:
+        return self.positive and self.predicted_song_id == self.song_id
+
+    @property
+    def offset_ok(self) -> bool:
+        return self.correct and abs(self.predicted_offset_s - self.start_s) <= OFFSET_TOLERANCE_S
+
+    @property
+    def offset_ok_or_repeat(self) -> bool:
+        return self.offset_ok or (self.correct and self.offset_in_repeat)
+
+    @property
+    def false_positive(self) -> bool:
+        return self.predicted_song_id is not None and not self.correct
+
+    @property
+    def offset_error_s(self) -> float | None:
+        """Answered minus true start of a right answer; None otherwise."""
+        return round(self.predicted_offset_s - self.start_s, 3) if self.correct else None
+
+    def as_dict(self) -> dict:
+        return {
+            **asdict(self),
+            "correct": self.correct,
+            "offset_ok": self.offset_ok,
+            "offset_ok_or_repeat": self.offset_ok_or_repeat,
+            "false_positive": self.false_positive,
+            "offset_error_s": self.offset_error_s,
+        }
+
+
+@dataclass
+class TrackScan:
+    """The audio files of a folder, as tracks to cut clips from."""
+
+    tracks: list[Track] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # same bytes as a file already taken
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason), left out
+
+    @property
+    def positives(self) -> int:
+        return sum(track.song_id is not None for track in self.tracks)
+
+    @property
+    def negatives(self) -> int:
+        return sum(track.song_id is None for track in self.tracks)
+
+
+def find_tracks(
+    root: str | os.PathLike,
+    *,
+    extensions: tuple[str, ...] = DEFAULT_EXTENSIONS,
+    on_file: Callable[[str], None] | None = None,
+) -> TrackScan:
+    """Every audio file below root: catalogued content (by SHA-1) is a positive, the rest negatives.
+
+    A file's name plays no part, only its bytes: a re-encoded copy of a catalogued song is a
+    negative.  Files with the same bytes are one track (the first in sorted order), so every
+    song gets clips_per_song clips however many copies the folder holds.  Negatives are
+    decoded once to learn their length; one that cannot be decoded is listed in failures.
+    on_file is called as each file is hashed.  Raises FileNotFoundError if root is not a
+    folder, services.CatalogueVersionMismatch (before reading any file) if the catalogue was
+    made with other engine parameters.
+    """
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"{root} is not a folder")
+    services.check_catalogue_version(conf.fingerprint_params())
+    scan = TrackScan()
+    first_by_sha1: dict[str, str] = {}
+    for path in find_audio_files(root, extensions=extensions):
+        try:
+            sha1 = file_sha1(path)
+        except OSError as exc:
+            scan.failures.append((path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if sha1 in first_by_sha1:
+            scan.duplicates.append(path)
+        else:
+            first_by_sha1[sha1] = path
+        if on_file:
+            on_file(path)
+    songs = _songs_by_sha1(first_by_sha1)
+    for sha1, path in first_by_sha1.items():
+        if sha1 in songs:
+            song_id, duration_s = songs[sha1]
+            scan.tracks.append(Track(path, song_id, duration_s))
+            continue
+        try:
+            samples = decode_file(path, sample_rate_hz=DURATION_PROBE_RATE_HZ)
+        except AudioDecodeError as exc:
+            scan.failures.append((path, str(exc)))
+            continue
+        scan.tracks.append(Track(path, None, len(samples) / DURATION_PROBE_RATE_HZ))
+    return scan
+
+
+def _songs_by_sha1(sha1s: Iterable[str]) -> dict[str, tuple[int, float]]:
+    """sha1 -> (song id, fingerprinted duration in s) of the catalogued ones."""
+    from catalog.models import Song
+
+    wanted = list(sha1s)
+    found: dict[str, tuple[int, float]] = {}
+    for start in range(0, len(wanted), SHA1_BATCH):
+        rows = Song.objects.filter(sha1__in=wanted[start : start + SHA1_BATCH]).values_list("sha1", "pk", "duration_s")
+        found.update({sha1: (pk, duration_s) for sha1, pk, duration_s in rows})
+    return found
+
+
+def condition_default(condition: str, option: str):
+    """The default of one condition's option (e.g. "noise", "snr_db"), as recognition.degrade states it."""
+    return inspect.signature(degrade.CONDITIONS[condition]).parameters[option].default
+
+
+def plan_clips(
+    tracks: Iterable[Track],
+    *,
+    lengths_s: Iterable[float],
+    conditions: Iterable[str],
+    clips_per_song: int,
+    padding_s: float,
+    seed: int,
+) -> list[ClipSpec]:
+    """Seeded clip positions: the same arguments always give the same clips."""
+    rng = np.random.default_rng(seed)
+    specs: list[ClipSpec] = []
+    for track in sorted(tracks, key=lambda t: t.path):
+        for condition in conditions:
+            for length_s in lengths_s:
+                latest = track.duration_s - padding_s - length_s
+                for _ in range(clips_per_song):
+                    if latest >= padding_s:
+                        start_s = float(rng.uniform(padding_s, latest))
+                    elif track.duration_s >= length_s:  # short track: centre the clip
+                        start_s = (track.duration_s - length_s) / 2
+                    else:
+                        continue
+                    specs.append(ClipSpec(len(specs), track.path, track.song_id, round(start_s, 3), float(length_s), condition))
+    return specs
+
+
+def run_clips(
+    specs: list[ClipSpec],
+    *,
+    seed: int,
+    condition_options: dict[str, dict] | None = None,
+    on_clip: Callable[[ClipOutcome], None] | None = None,
+    top_n: int = 5,
+) -> list[ClipOutcome]:
+    """Degrade and match every clip; each file is decoded once.
+
+    Raises services.CatalogueVersionMismatch before any work if the catalogue was made
+    with other engine parameters.
+    """
+    params = conf.fingerprint_params()
+    services.check_catalogue_version(params)
+    condition_options = condition_options or {}
+    by_path: dict[str, list[ClipSpec]] = defaultdict(list)
+    for spec in specs:
+        by_path[spec.path].append(spec)
+    outcomes: list[ClipOutcome] = []
+    for path, path_specs in by_path.items():
+        audio = decode_file(path, sample_rate_hz=ANALYSIS_RATE_HZ)
+        for spec in path_specs:
+            start = int(spec.start_s * ANALYSIS_RATE_HZ)
+            clip = audio[start : start + int(spec.length_s * ANALYSIS_RATE_HZ)]
+            rng = np.random.default_rng([seed, spec.index])
+            degraded = degrade.apply_condition(
+                spec.condition, clip, sample_rate_hz=ANALYSIS_RATE_HZ, rng=rng, **condition_options.get(spec.condition, {})
+            )
+            samples = resample(degraded, in_rate_hz=ANALYSIS_RATE_HZ, out_rate_hz=params.sample_rate_hz)
+            result = services.recognize_samples(samples, params=params, top_n=top_n, check_version=False)
+            best = result.matches[0] if result.matches else None
+            outcome = ClipOutcome(
+                **asdict(spec),
+                predicted_song_id=result.match.song_id if result.match else None,
+                predicted_offset_s=result.match.offset_seconds if result.match else None,
+                confidence=best.confidence if best else 0,
+                runner_up=result.matches[1].confidence if len(result.matches) > 1 else 0,
+                score=result.match.score if result.match else 0.0,
+                query_hashes=result.query_hashes,
+                match_time_s=result.timings.total_s,
+                best_song_id=best.song_id if best else None,
+                no_match_reason=result.reason if result.match is None else "",
+                offset_in_repeat=bool(
+                    result.match
+                    and result.match.song_id == spec.song_id
+                    and abs(result.match.offset_seconds - spec.start_s) > OFFSET_TOLERANCE_S
+                    and repeats_at(audio, clip, offset_s=result.match.offset_seconds)
+                ),
+            )
+            outcomes.append(outcome)
+            if on_clip:
+                on_clip(outcome)
+    outcomes.sort(key=lambda o: o.index)
+    return outcomes
+
+
+def repeats_at(audio: np.ndarray, clip: np.ndarray, *, offset_s: float) -> bool:
+    """Whether audio holds clip again at offset_s (within +-OFFSET_TOLERANCE_S), by correlation."""
+    slack = int(OFFSET_TOLERANCE_S * ANALYSIS_RATE_HZ)
+    start = int(offset_s * ANALYSIS_RATE_HZ)
+    region = audio[max(0, start - slack) : start + len(clip) + slack]
+    if len(clip) == 0 or len(region) < len(clip):
+        return False
+    from scipy.signal import correlate
+
+    clip = clip.astype(np.float64) - clip.mean()
+    region = region.astype(np.float64)
+    # Normalised cross-correlation at every lag: FFT for the products, running sums for
+    # each window's mean and energy.
+    products = correlate(region, clip, mode="valid", method="fft")
+    sums = np.concatenate([[0.0], np.cumsum(region)])
+    squares = np.concatenate([[0.0], np.cumsum(region**2)])
+    n = len(clip)
+    window_sum = sums[n:] - sums[:-n]
+    window_energy = squares[n:] - squares[:-n] - window_sum**2 / n
+    denominator = np.sqrt(np.maximum(window_energy, 0.0)) * np.linalg.norm(clip)
+    correlation = products / np.where(denominator > 0, denominator, np.inf)
+    return bool(correlation.max() >= REPEAT_CORRELATION)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+def summarise(outcomes: list[ClipOutcome]) -> dict:
+    """Accuracy per condition and length, offsets, false positives and match times."""
+    cells: dict[tuple[str, float], list[ClipOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        cells[(outcome.condition, outcome.length_s)].append(outcome)
+    rows = []
+    for (condition, length_s), group in sorted(cells.items()):
+        positives = [o for o in group if o.positive]
+        negatives = [o for o in group if not o.positive]
+        correct = [o for o in positives if o.correct]
+        rows.append(
+            {
+                "condition": condition,
+                "length_s": length_s,
+                "positives": len(positives),
+                "accuracy": len(correct) / len(positives) if positives else None,
+                "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
+            "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+                "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+                "wrong_song": sum(o.false_positive for o in positives) / len(positives) if positives else None,
+                "negatives": len(negatives),
+                "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives) if negatives else None,
+                "median_match_ms": 1000 * statistics.median(o.match_time_s for o in group),
+                "p95_match_ms": 1000 * _percentile([o.match_time_s for o in group], 95),
+                "median_confidence_correct": statistics.median(o.confidence for o in correct) if correct else None,
+                "median_confidence_negative": statistics.median(o.confidence for o in negatives) if negatives else None,
+            }
+        )
+    positives = [o for o in outcomes if o.positive]
+    negatives = [o for o in outcomes if not o.positive]
+    correct = [o for o in positives if o.correct]
+    times = [o.match_time_s for o in outcomes]
+    return {
+        "cells": rows,
+        "overall": {
+            "clips": len(outcomes),
+            "positives": len(positives),
+            "negatives": len(negatives),
+            "accuracy": len(correct) / len(positives) if positives else None,
+            "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
+            "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+            "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives) if negatives else None,
+            "median_match_ms": 1000 * statistics.median(times) if times else None,
+            "p95_match_ms": 1000 * _percentile(times, 95) if times else None,
+        },
+    }
+
+
+def format_table(summary: dict) -> str:
+    """The summary as a plain-text table.
+
+    conf ok and conf neg are the median aligned votes of the right answers and of the
+    negatives' best candidates: the gap between them is the room the no-match rule has.
+    """
+    header = (
+        f"{'condition':<10} {'len s':>5} {'clips':>5} {'top-1':>7} {'offset':>7} {'+repeat':>7} {'wrong':>6} {'neg':>5} {'FP':>6} "
+        f"{'med ms':>7} {'p95 ms':>7} {'conf ok':>7} {'conf neg':>8}"
+    )
+    lines = [header, "-" * len(header)]
+
+    def pct(value):
+        return "    -" if value is None else f"{100 * value:6.1f}%"
+
+    def votes(value):
+        return "-" if value is None else f"{value:g}"
+
+    for row in summary["cells"]:
+        lines.append(
+            f"{row['condition']:<10} {row['length_s']:>5g} {row['positives']:>5} {pct(row['accuracy']):>7} "
+            f"{pct(row['offset_ok']):>7} {pct(row['offset_ok_or_repeat']):>7} {pct(row['wrong_song']):>6} {row['negatives']:>5} "
+            f"{pct(row['false_positive_rate']):>6} {row['median_match_ms']:>7.1f} {row['p95_match_ms']:>7.1f} "
+            f"{votes(row['median_confidence_correct']):>7} {votes(row.get('median_confidence_negative')):>8}"
+        )
+    overall = summary["overall"]
+    lines.append("-" * len(header))
+    lines.append(
+        f"overall: {overall['positives']} positives, top-1 {pct(overall['accuracy']).strip()}, offsets within "
+        f"{OFFSET_TOLERANCE_S} s {pct(overall['offset_ok']).strip()} "
+        f"({pct(overall['offset_ok_or_repeat']).strip()} counting repeats of the same audio); {overall['negatives']} negatives, "
+        f"false positives {pct(overall['false_positive_rate']).strip()}; match time median "
+        f"{overall['median_match_ms']:.1f} ms, p95 {overall['p95_match_ms']:.1f} ms"
+    )
+    return "\n".join(lines)
