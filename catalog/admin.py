@@ -1,18 +1,28 @@
-"""Catalogue admin: list, search, upload (fingerprinted on save), delete."""
+"""Catalogue admin: list, search, upload (fingerprinted on save), delete; batches and an overview."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Sum
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from recognition import conf
 from recognition.analysis import analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
 
-from . import services
+from . import jobs, selectors, services
 from .models import Song
 from .uploads import upload_on_disk
 
@@ -52,6 +62,83 @@ class SongChangeForm(forms.ModelForm):
         fields = ["title", "artist", "album"]
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class ManyFilesField(forms.Field):
+    """Several files from one input; each is checked later, on its own, so one bad file fails alone."""
+
+    widget = MultipleFileInput
+
+    def clean(self, value):
+        files = [upload for upload in (value or []) if upload]
+        if not files:
+            raise forms.ValidationError("Choose at least one file.", code="required")
+        return files
+
+
+class ManyTracksForm(forms.Form):
+    files = ManyFilesField(
+        label="Tracks",
+        help_text="Any format ffmpeg reads; select several at once. Up to 100 files per batch.",
+    )
+
+
+@dataclass(frozen=True)
+class UploadedTrack:
+    """One file of an admin batch, copied out of the request (which ends before the batch does)."""
+
+    name: str
+    path: str | None
+    problem: str | None = None
+
+
+def spool_uploads(files: list, *, folder: str, max_bytes: int) -> list[UploadedTrack]:
+    """Copy each upload into folder under a name with no extension: the content decides what is audio."""
+    tracks = []
+    for index, upload in enumerate(files):
+        if upload.size == 0:
+            tracks.append(UploadedTrack(upload.name, None, "the file is empty"))
+            continue
+        if upload.size > max_bytes:
+            limit = filesizeformat(max_bytes)
+            tracks.append(UploadedTrack(upload.name, None, f"{filesizeformat(upload.size)}, over the limit of {limit}"))
+            continue
+        path = os.path.join(folder, f"track-{index:04d}")
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        tracks.append(UploadedTrack(upload.name, path))
+    return tracks
+
+
+def ingest_uploaded(track: UploadedTrack) -> str:
+    if track.problem:
+        raise jobs.ItemFailed(track.problem)
+    try:
+        result = services.ingest_file(track.path, keep_file=True, original_filename=track.name)
+    except AudioDecodeError as exc:
+        reason = str(exc).replace(track.path, track.name).replace(os.path.basename(track.path), track.name)
+        raise jobs.ItemFailed(f"not audio jamjar can read: {reason}") from exc
+    finally:
+        os.unlink(track.path)
+    song = result.song
+    if not result.created:
+        return f"already in the catalogue as “{song}” (song {song.pk})"
+    return f"catalogued as “{song}” (song {song.pk}, {song.fingerprint_count} fingerprints)"
+
+
+def refingerprint(song: Song) -> str:
+    try:
+        services.refingerprint_song(song)
+    except services.SourceMissing as exc:
+        raise jobs.ItemFailed(str(exc)) from exc
+    except AudioDecodeError as exc:
+        raise jobs.ItemFailed(f"not audio jamjar can read any more: {exc}") from exc
+    return f"{song.fingerprint_count} fingerprints ({song.params_version})"
+
+
 @admin.register(Song)
 class SongAdmin(admin.ModelAdmin):
     list_display = ["title", "artist", "album", "duration", "fingerprint_count", "params_version", "created_at"]
@@ -72,6 +159,7 @@ class SongAdmin(admin.ModelAdmin):
     ]
     list_per_page = 50
     show_full_result_count = False
+    actions = ["refingerprint_selected"]
 
     @admin.display(description="duration", ordering="duration_s")
     def duration(self, song: Song) -> str:
@@ -127,11 +215,91 @@ class SongAdmin(admin.ModelAdmin):
         return summary, counts, perms_needed, []
 
     def changelist_view(self, request, extra_context=None):
-        totals = Song.objects.aggregate(fingerprints=Sum("fingerprint_count"), seconds=Sum("duration_s"))
+        stats = selectors.catalogue_stats()
+        sizes = [size for size in stats["database_bytes"].values() if size is not None]
         extra_context = {
             **(extra_context or {}),
-            "catalogue_fingerprints": totals["fingerprints"] or 0,
-            "catalogue_hours": (totals["seconds"] or 0) / 3600,
+            "catalogue": stats,
+            "catalogue_database_bytes": sum(sizes) if sizes else None,
         }
         return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("upload-many/", self.admin_site.admin_view(self.upload_many_view), name="%s_%s_upload_many" % info),
+            path("batches/<str:job_id>/", self.admin_site.admin_view(self.job_view), name="%s_%s_job" % info),
+            *super().get_urls(),
+        ]
+
+    @admin.action(description="Re-fingerprint the selected songs with the current parameters", permissions=["change"])
+    def refingerprint_selected(self, request, queryset):
+        songs = list(queryset)
+        job = jobs.start(
+            title=f"Re-fingerprinting {len(songs)} song(s) with {conf.fingerprint_params().version}",
+            items=songs,
+            label=str,
+            work=refingerprint,
+        )
+        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_job", job.id)
+
+    def upload_many_view(self, request):
+        """Several tracks at once: the files are copied out of the request, then fingerprinted in the background."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ManyTracksForm(request.POST, request.FILES) if request.method == "POST" else ManyTracksForm()
+        if form.is_bound and form.is_valid():
+            folder = tempfile.mkdtemp(prefix="jamjar-admin-upload-")
+            try:
+                tracks = spool_uploads(
+                    form.cleaned_data["files"], folder=folder, max_bytes=conf.service_settings().api_max_track_bytes
+                )
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            job = jobs.start(
+                title=f"Upload of {len(tracks)} file(s)",
+                items=tracks,
+                label=lambda track: track.name,
+                work=ingest_uploaded,
+                cleanup=functools.partial(shutil.rmtree, folder, ignore_errors=True),
+            )
+            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_job", job.id)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Upload several tracks",
+            "form": form,
+            "max_track_bytes": conf.service_settings().api_max_track_bytes,
+        }
+        return TemplateResponse(request, "admin/catalog/song/upload_many.html", context)
+
+    def job_view(self, request, job_id: str):
+        """A batch's progress; the page refreshes itself until the batch is done."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        job = jobs.get(job_id)
+        if job is None:
+            raise Http404("This server process knows no such batch (it may have been restarted).")
+        finished = job.finished  # read once: the outcomes below are complete when it is True
+        outcomes = list(job.outcomes)
+        failed = [outcome for outcome in outcomes if not outcome.ok]
+        if finished and not job.reported:
+            job.reported = True
+            summary = f"{job.title}: {len(outcomes) - len(failed)} done, {len(failed)} failed."
+            (messages.warning if failed else messages.success)(request, summary)
+            for outcome in failed:
+                messages.error(request, f"{outcome.label}: {outcome.message}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": job.title,
+            "job": job,
+            "finished": finished,
+            "outcomes": outcomes,
+            "done": len(outcomes),
+            "failed": len(failed),
+            "refresh_s": 2,
+        }
+        return TemplateResponse(request, "admin/catalog/song/job.html", context)
 

@@ -6,7 +6,6 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 
 @contextlib.contextmanager
@@ -16,8 +15,9 @@ def upload_on_disk(upload) -> Iterator[str]:
     if existing is not None:
         yield existing()
         return
-    suffix = Path(getattr(upload, "name", "") or "").suffix[:16]
-    handle, path = tempfile.mkstemp(prefix="jamjar-upload-", suffix=suffix)
+    # No extension: ffmpeg would take it as a hint, and the content alone must decide
+    # what is audio (random bytes named .sln decode as "audio").
+    handle, path = tempfile.mkstemp(prefix="jamjar-upload-")
     try:
         with os.fdopen(handle, "wb") as out:
             if hasattr(upload, "chunks"):

@@ -9,8 +9,10 @@ Environment variables (all optional):
 - ``DEBUG``: ``1``/``true`` to turn debug on (off by default).
 - ``ALLOWED_HOSTS``: comma-separated, default ``localhost,127.0.0.1``.
 - ``MEDIA_ROOT``: where uploaded tracks are stored, default ``media/`` beside manage.py.
+- ``NUM_PROXIES``: reverse proxies in front of the server (default 0), for the API's throttle.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -57,6 +59,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "catalog",
     "recognition",
@@ -158,10 +163,40 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Fingerprint engine parameters: see recognition/conf.py for every key, its default and unit.
-JAMJAR_FINGERPRINT: dict = {}
-# Service settings (matching, live sessions): see recognition/conf.py.
-JAMJAR: dict = {}
+# Fingerprint engine parameters: see recognition/engine/params.py for every key, its default
+# and unit.  Service settings (matching, live sessions, API limits): recognition/conf.py.
+# Both can also be given as JSON objects in the environment, e.g.
+# JAMJAR='{"max_sessions_per_client": 64}'.
+JAMJAR_FINGERPRINT: dict = json.loads(os.environ.get("JAMJAR_FINGERPRINT") or "{}")
+JAMJAR: dict = json.loads(os.environ.get("JAMJAR") or "{}")
+
+# The REST API under /api/ (README "API").  Access rules, upload limits and the anonymous
+# recognition rate are JAMJAR keys (api_*), read per request; this is DRF's wiring.
+REST_FRAMEWORK = {
+    # Token first: an anonymous request is then told 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["jamjar_site.api.CatalogueAccess"],
+    "DEFAULT_PAGINATION_CLASS": "jamjar_site.api.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "jamjar_site.api.exception_handler",
+    # Proxies in front of the server: the throttle then reads the client's address from
+    # X-Forwarded-For.  0 trusts REMOTE_ADDR only, so a client cannot name its own address.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "jamjar API",
+    "DESCRIPTION": "Song recognition and the catalogue behind it.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package: no CDN at run time.  (Redoc is
+    # not served: its page loads fonts from Google.)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,154 @@
+"""What every API view shares: who may do what, pagination, JSON errors and upload limits."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.template.defaultfilters import filesizeformat
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.throttling import AnonRateThrottle
+
+from recognition import conf
+from recognition.engine.audio import AudioDecodeError
+
+# A multipart body carries the file plus boundaries, part headers and the small text fields.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class NotAudio(exceptions.APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "The upload is not audio jamjar can decode."
+    default_code = "not_audio"
+
+
+class CatalogueUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The catalogue cannot be searched right now."
+    default_code = "catalogue_unavailable"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error (validation errors name their fields instead)."""
+
+    detail = serializers.CharField()
+
+
+def error_responses(*statuses: int) -> dict:
+    """The schema's error responses of an endpoint, for extend_schema(responses=...)."""
+    return {code: OpenApiResponse(ErrorSerializer) for code in statuses}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, with Django's own refusals of a request body answered in JSON too."""
+    # Imported here: DRF imports this module while rest_framework.views is half loaded.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(str(exc))
+    elif isinstance(exc, SuspiciousOperation):
+        # Too many fields or files, an unusable file name: the client's request, not our fault.
+        exc = exceptions.ParseError(str(exc) or "The request could not be read.")
+    return drf_exception_handler(exc, context)
+
+
+class OpenOrSignedIn(BasePermission):
+    """Anyone while JAMJAR["api_open"] is on (the default), else signed-in users only."""
+
+    def has_permission(self, request, view) -> bool:
+        return conf.service_settings().api_open or bool(request.user and request.user.is_authenticated)
+
+
+class CatalogueAccess(OpenOrSignedIn):
+    """Reads as OpenOrSignedIn; writes need a staff user or an API token.
+
+    Tokens are issued only by an administrator (`manage.py drf_create_token`, or the
+    admin), so holding one is the permission to write.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return super().has_permission(request, view)
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return bool(user.is_staff) or isinstance(request.successful_authenticator, TokenAuthentication)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class AnonymousRecognitionThrottle(AnonRateThrottle):
+    """Anonymous recognitions per client address, at JAMJAR["api_anon_recognize_rate"].
+
+    The count lives in Django's default cache: per process unless CACHES is shared.
+    """
+
+    scope = "anon_recognize"
+
+    def get_rate(self) -> str | None:
+        return conf.service_settings().api_anon_recognize_rate
+
+
+def refuse_oversized_body(request, *, max_bytes: int) -> None:
+    """Answer 413 before anything reads a body whose declared length is over the limit."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    try:
+        length = int(declared)
+    except ValueError:
+        raise exceptions.ParseError(f"Content-Length {declared[:40]!r} is not a number of bytes.") from None
+    if length < 0:
+        raise exceptions.ParseError("Content-Length cannot be negative.")
+    multipart = (request.content_type or "").lower().startswith("multipart/")
+    if length > max_bytes + (MULTIPART_OVERHEAD_BYTES if multipart else 0):
+        raise PayloadTooLarge(
+            f"The request body is {filesizeformat(length)}; the limit is {filesizeformat(max_bytes)}."
+        )
+
+
+def refuse_oversized_upload(upload, *, max_bytes: int) -> None:
+    if upload.size > max_bytes:
+        raise PayloadTooLarge(
+            f"{upload.name} is {filesizeformat(upload.size)}; the limit is {filesizeformat(max_bytes)}."
+        )
+
+
+@contextlib.contextmanager
+def upload_without_extension(upload) -> Iterator[str]:
+    """The upload's bytes in a temporary file with no extension, removed afterwards whatever happens.
+
+    When the content names no format, ffmpeg falls back on the extension: random bytes
+    called x.sln decode as raw audio.  Without the extension, the content alone decides.
+    """
+    handle, path = tempfile.mkstemp(prefix="jamjar-api-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def not_audio(exc: AudioDecodeError, *, path: str, name: str) -> NotAudio:
+    """A 415 that names the upload, not the temporary file it was read from."""
+    reason = str(exc).replace(path, name).replace(Path(path).name, name)
+    return NotAudio(f"This is not audio jamjar can decode: {reason}")
