@@ -29,9 +29,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server_url(catalogue):
+def live_server_url(catalogue, tmp_path):
     """Daphne serving jamjar_site.asgi on a free loopback port, on the test database."""
     port = free_port()
+    log = open(tmp_path / "daphne.log", "wb")
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_subprocess(),
@@ -41,7 +42,7 @@ def live_server_url(catalogue):
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "jamjar_site.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -49,12 +50,15 @@ def live_server_url(catalogue):
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             break
         except OSError:
-            assert server.poll() is None, server.stdout.read().decode()
+            assert server.poll() is None, (tmp_path / "daphne.log").read_text()
             assert time.monotonic() < deadline, "daphne did not start"
             time.sleep(0.2)
     yield f"http://127.0.0.1:{port}"
     server.terminate()
     server.wait(timeout=10)
+    log.close()
+    # Shown by pytest when a test fails: what the server said.
+    print((tmp_path / "daphne.log").read_text(errors="replace")[-5000:])
 
 
 def fake_microphone_wav(tmp_path, samples, rate_hz=44100) -> Path:
