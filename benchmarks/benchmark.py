@@ -71,7 +71,7 @@ def main() -> None:
     shuffled = sorted(tracks, key=lambda p: p.name)
     random.Random(args.seed).shuffle(shuffled)
     n_unknown = max(1, round(len(shuffled) * args.holdout))
-    unknown, known = shuffled[:n_unknown], shuffled[n_unknown:]
+    known = shuffled[n_unknown:]  # the first n_unknown stay out of the catalogue
     catalogue_dir = Path(args.corpus + "-catalogue")
     if not args.skip_ingest:
         recreate_database(database_url)
@@ -125,14 +125,11 @@ def main() -> None:
     print(f"  size: {report['size']['bytes_per_fingerprint']:.1f} bytes per fingerprint, "
           f"{report['size']['kb_per_audio_minute']:.0f} kB per minute of audio", flush=True)
 
-    by_path = {s.source_path: s for s in songs}
-    positives = []
-    for path in known:
-        song = by_path[str((catalogue_dir / f"{path.parent.name}--{path.name}").resolve())]
-        positives.append(evaluation.Track(str(path), song.pk, song.duration_s))
-    from recognition.engine.audio import decode_file
-
-    negatives = [evaluation.Track(str(p), None, len(decode_file(p, sample_rate_hz=8000)) / 8000) for p in unknown]
+    # The corpus holds the catalogued and the held-out tracks: find_tracks tells them apart by
+    # content SHA-1, as `manage.py evaluate` does.
+    scan = evaluation.find_tracks(args.corpus)
+    positives = [t for t in scan.tracks if t.song_id is not None]
+    negatives = [t for t in scan.tracks if t.song_id is None]
     specs = evaluation.plan_clips(
         positives + negatives,
         lengths_s=args.lengths,

@@ -24,7 +24,7 @@ from recognition.engine.audio import AudioDecodeError, file_sha1
 
 from . import jobs, selectors, services
 from .models import Song
-from .uploads import upload_on_disk
+from .uploads import decode_error_for, upload_on_disk
 
 
 class SongUploadForm(forms.ModelForm):
@@ -119,7 +119,7 @@ def ingest_uploaded(track: UploadedTrack) -> str:
     try:
         result = services.ingest_file(track.path, keep_file=True, original_filename=track.name)
     except AudioDecodeError as exc:
-        reason = str(exc).replace(track.path, track.name).replace(os.path.basename(track.path), track.name)
+        reason = decode_error_for(exc, path=track.path, name=track.name)
         raise jobs.ItemFailed(f"not audio jamjar can read: {reason}") from exc
     finally:
         os.unlink(track.path)

@@ -16,6 +16,7 @@ from recognition.engine.audio import AudioDecodeError
 
 from . import selectors, services
 from .models import Song
+from .uploads import upload_on_disk
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -99,7 +100,7 @@ class SongViewSet(viewsets.ModelViewSet):
         form.is_valid(raise_exception=True)
         upload = form.validated_data["audio"]
         api.refuse_oversized_upload(upload, max_bytes=conf.service_settings().api_max_track_bytes)
-        with api.upload_without_extension(upload) as path:
+        with upload_on_disk(upload) as path:
             try:
                 result = services.ingest_file(
                     path,

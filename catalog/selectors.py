@@ -48,13 +48,19 @@ def songs_by_id(song_ids: Iterable[int]) -> dict[int, Song]:
     return {song.pk: song for song in Song.objects.filter(pk__in=list(song_ids))}
 
 
-def known_sha1s(sha1s: Iterable[str]) -> set[str]:
-    """Which of these content hashes are catalogued (one indexed query per 1000)."""
+def songs_by_sha1(sha1s: Iterable[str]) -> dict[str, tuple[int, float]]:
+    """sha1 -> (song id, duration in s) for the catalogued ones (one indexed query per 1000)."""
     wanted = list(dict.fromkeys(sha1s))
-    found: set[str] = set()
+    found: dict[str, tuple[int, float]] = {}
     for start in range(0, len(wanted), 1000):
-        found.update(Song.objects.filter(sha1__in=wanted[start : start + 1000]).values_list("sha1", flat=True))
+        rows = Song.objects.filter(sha1__in=wanted[start : start + 1000]).values_list("sha1", "pk", "duration_s")
+        found.update({sha1: (pk, duration_s) for sha1, pk, duration_s in rows})
     return found
+
+
+def known_sha1s(sha1s: Iterable[str]) -> set[str]:
+    """Which of these content hashes are catalogued."""
+    return set(songs_by_sha1(sha1s))
 
 
 def catalogue_versions() -> dict[str, int]:

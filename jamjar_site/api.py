@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.template.defaultfilters import filesizeformat
 from drf_spectacular.utils import OpenApiResponse
@@ -17,6 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import AnonRateThrottle
 
+from catalog.uploads import decode_error_for
 from recognition import conf
 from recognition.engine.audio import AudioDecodeError
 
@@ -130,25 +125,6 @@ def refuse_oversized_upload(upload, *, max_bytes: int) -> None:
         )
 
 
-@contextlib.contextmanager
-def upload_without_extension(upload) -> Iterator[str]:
-    """The upload's bytes in a temporary file with no extension, removed afterwards whatever happens.
-
-    When the content names no format, ffmpeg falls back on the extension: random bytes
-    called x.sln decode as raw audio.  Without the extension, the content alone decides.
-    """
-    handle, path = tempfile.mkstemp(prefix="jamjar-api-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-
-
 def not_audio(exc: AudioDecodeError, *, path: str, name: str) -> NotAudio:
     """A 415 that names the upload, not the temporary file it was read from."""
-    reason = str(exc).replace(path, name).replace(Path(path).name, name)
-    return NotAudio(f"This is not audio jamjar can decode: {reason}")
+    return NotAudio(f"This is not audio jamjar can decode: {decode_error_for(exc, path=path, name=name)}")

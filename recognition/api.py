@@ -16,6 +16,7 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.uploads import upload_on_disk
 from jamjar_site import api
 
 from . import conf, output, services
@@ -145,7 +146,7 @@ class RecognizeView(APIView):
         form.is_valid(raise_exception=True)
         upload = form.validated_data["audio"]
         api.refuse_oversized_upload(upload, max_bytes=service.api_max_clip_bytes)
-        with api.upload_without_extension(upload) as path:
+        with upload_on_disk(upload) as path:
             try:
                 # One second more than allowed, so that a longer clip shows as one.
                 result = services.recognize_file(path, seconds=service.api_max_clip_s + 1.0)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from catalog import selectors
 from catalog.bulk import DEFAULT_EXTENSIONS, find_audio_files
 
 from . import conf, degrade, services
@@ -32,8 +33,6 @@ OFFSET_TOLERANCE_S = 0.2
 REPEAT_CORRELATION = 0.9
 # Files outside the catalogue are decoded once, at this rate, only to learn their length.
 DURATION_PROBE_RATE_HZ = 8000
-# Catalogued SHA-1s looked up in one query.
-SHA1_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ def find_tracks(
             first_by_sha1[sha1] = path
         if on_file:
             on_file(path)
-    songs = _songs_by_sha1(first_by_sha1)
+    songs = selectors.songs_by_sha1(first_by_sha1)
     for sha1, path in first_by_sha1.items():
         if sha1 in songs:
             song_id, duration_s = songs[sha1]
@@ -170,18 +169,6 @@ def find_tracks(
             continue
         scan.tracks.append(Track(path, None, len(samples) / DURATION_PROBE_RATE_HZ))
     return scan
-
-
-def _songs_by_sha1(sha1s: Iterable[str]) -> dict[str, tuple[int, float]]:
-    """sha1 -> (song id, fingerprinted duration in s) of the catalogued ones."""
-    from catalog.models import Song
-
-    wanted = list(sha1s)
-    found: dict[str, tuple[int, float]] = {}
-    for start in range(0, len(wanted), SHA1_BATCH):
-        rows = Song.objects.filter(sha1__in=wanted[start : start + SHA1_BATCH]).values_list("sha1", "pk", "duration_s")
-        found.update({sha1: (pk, duration_s) for sha1, pk, duration_s in rows})
-    return found
 
 
 def condition_default(condition: str, option: str):
@@ -318,7 +305,6 @@ def summarise(outcomes: list[ClipOutcome]) -> dict:
                 "positives": len(positives),
                 "accuracy": len(correct) / len(positives) if positives else None,
                 "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
-            "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
                 "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
                 "wrong_song": sum(o.false_positive for o in positives) / len(positives) if positives else None,
                 "negatives": len(negatives),

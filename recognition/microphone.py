@@ -5,8 +5,6 @@ from __future__ import annotations
 import queue
 from collections.abc import Callable
 
-import numpy as np
-
 from . import services
 from .engine.resample import StreamResampler
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,3 +54,11 @@ def database_url_for_subprocess() -> str:
             auth += f":{settings['PASSWORD']}"
         return f"mysql://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 3306}/{settings['NAME']}"
     raise RuntimeError(f"no subprocess URL for {connection.vendor}")
+
+
+def subprocess_env(base: dict | None = None, **extra: str) -> dict:
+    """Environment for a jamjar process started by a test: the test database, project settings."""
+    env = {**(os.environ if base is None else base), "DATABASE_URL": database_url_for_subprocess(), **extra}
+    env["DJANGO_SETTINGS_MODULE"] = "jamjar_site.settings"
+    env.setdefault("SECRET_KEY", "test-suite-only-key")
+    return env

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from django.db.models import Count
 
 from catalog.models import Fingerprint, Song
 from tests.audio_fixtures import synth_song, write_wav
-from tests.conftest import database_url_for_subprocess
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,15 +106,9 @@ def many_songs(tmp_path):
     return folder
 
 
-def _subprocess_env():
-    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess(), "DJANGO_SETTINGS_MODULE": "jamjar_site.settings"}
-    env.setdefault("SECRET_KEY", "test-suite-only-key")
-    return env
-
-
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_midway_then_rerun_finishes_with_no_duplicates(many_songs):
-    env = _subprocess_env()
+    env = subprocess_env()
     job = _manage("fingerprint_dir", str(many_songs), "--workers", "2", "--no-progress", env=env)
     deadline = time.monotonic() + 120
     while Song.objects.count() < 3:
@@ -138,7 +131,7 @@ def test_sigkill_midway_then_rerun_finishes_with_no_duplicates(many_songs):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_create_no_duplicates(many_songs):
-    env = _subprocess_env()
+    env = subprocess_env()
     jobs = [_manage("fingerprint_dir", str(many_songs), "--workers", "1", "--no-progress", env=env) for _ in range(2)]
     outputs = [job.communicate(timeout=300) for job in jobs]
     for job, (out, err) in zip(jobs, outputs):

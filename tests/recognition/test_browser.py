@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.audio_fixtures import synth_song, write_wav
-from tests.conftest import database_url_for_subprocess
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("JAMJAR_CHROMIUM", "/usr/bin/chromium")
@@ -33,13 +32,7 @@ def live_server_url(catalogue, tmp_path):
     """Daphne serving jamjar_site.asgi on a free loopback port, on the test database."""
     port = free_port()
     log = open(tmp_path / "daphne.log", "wb")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_subprocess(),
-        "DJANGO_SETTINGS_MODULE": "jamjar_site.settings",
-        "SECRET_KEY": "test-suite-only-key",
-        "DEBUG": "0",
-    }
+    env = subprocess_env(DEBUG="0")
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "jamjar_site.asgi:application"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -16,7 +16,7 @@ import pytest
 
 from recognition import microphone
 from tests.audio_fixtures import synth_song, write_wav
-from tests.conftest import database_url_for_subprocess
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,8 +50,7 @@ def virtual_microphone():
 
 
 def listen_subprocess(env, *args):
-    env = {**env, "DATABASE_URL": database_url_for_subprocess(), "DJANGO_SETTINGS_MODULE": "jamjar_site.settings"}
-    env.setdefault("SECRET_KEY", "test-suite-only-key")
+    env = subprocess_env(env)
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "listen", *args],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
