@@ -22,11 +22,12 @@ class ServiceSettings:
     #: matches returned by recognize / the API
     top_n: int = 5
     #: the no-match rule (see README "No-match rule"): aligned votes needed at least ...
-    min_aligned_votes: int = 4
-    #: ... plus this many times the square root of all the votes the query drew ...
-    chance_votes_factor: float = 0.1
+    min_aligned_votes: int = 10
+    #: ... plus this many times the square root of all the votes the query drew (off by
+    #: default: all votes grow with the catalogue, the best chance alignment hardly does) ...
+    chance_votes_factor: float = 0.0
     #: ... and how many times the runner-up song's aligned votes the best must have
-    min_margin: float = 1.75
+    min_margin: float = 2.0
     #: votes are counted within +- this many frames of an offset
     tolerance_frames: int = 1
     #: live listening (websocket, listen command): give up after this many seconds
