@@ -15,8 +15,8 @@ from .models import Fingerprint, Song
 LOOKUP_BATCH = 4000
 
 
-def fingerprint_rows(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every catalogue row whose hash is in hashes.
+def fingerprint_rows(hashes: np.ndarray, *, song_id: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every catalogue row whose hash is in hashes (and, given song_id, of that song only).
 
     hashes: int64 [shape=(n,)].  Returns (hash, song_id, offset_frames), int64 arrays
     [shape=(n_rows,)].  Raw SQL on the primary key: the ORM would build an object per row.
@@ -34,7 +34,8 @@ def fingerprint_rows(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
             # The values are numpy integers, so they are inlined: quoting thousands of
             # parameters one by one cost more client CPU than the lookup itself.
             values = ",".join(map(str, batch.tolist()))
-            cursor.execute(f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {h_col} IN ({values})")
+            where = f"{h_col} IN ({values})" + (f" AND {s_col} = {int(song_id)}" if song_id is not None else "")
+            cursor.execute(f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {where}")
             rows = cursor.fetchall()
             if rows:
                 # fromiter over the flattened tuples: half the time of np.array(rows)

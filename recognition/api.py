@@ -75,6 +75,9 @@ class MatchSerializer(serializers.Serializer):
     offset_seconds = serializers.FloatField(help_text="Where the clip starts in the song.")
     confidence = serializers.IntegerField(help_text="Hashes that agree on that offset.")
     score = serializers.FloatField(help_text="0..1: share of the song's hashes for that stretch reproduced.")
+    speed_ratio = serializers.FloatField(
+        help_text="How fast the clip runs against the song: 1.03 played 3 % fast, 1.0 unchanged."
+    )
 
 
 class TimingsSerializer(serializers.Serializer):

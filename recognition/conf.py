@@ -30,6 +30,19 @@ class ServiceSettings:
     min_margin: float = 2.0
     #: votes are counted within +- this many frames of an offset
     tolerance_frames: int = 1
+    #: speed search (README "Speed, tempo and pitch"): a query with no answer is also tried
+    #: stretched by up to +- this many percent (0: off) ...
+    speed_search_percent: float = 5.0
+    #: ... in steps of this many percent
+    speed_search_step_percent: float = 1.0
+    #: an answer found only by the speed search needs this many aligned votes ...
+    speed_search_min_votes: int = 15
+    #: ... and this many times the best other song's votes at any speed
+    speed_search_margin: float = 2.5
+    #: the speed search reads at most the first this many seconds of a query
+    speed_search_max_s: float = 12.0
+    #: a live stream with no answer yet is searched again after each this many seconds of audio
+    speed_search_every_s: float = 3.0
     #: live listening (websocket, listen command): give up after this many seconds
     max_listen_s: float = 15.0
     #: a live answer is not given before this much audio (avoids deciding on a blip)
@@ -64,7 +77,11 @@ class ServiceSettings:
             parts = str(rate).split("/")
             if len(parts) != 2 or not parts[0].isdigit() or parts[1][:1] not in {"s", "m", "h", "d"}:
                 raise ValueError(f"api_anon_recognize_rate {rate!r}: write it as N/second, N/minute, N/hour or N/day")
-        for name in ("api_max_track_bytes", "api_max_clip_bytes", "api_max_clip_s"):
+        if not 0 <= self.speed_search_percent < 50:
+            raise ValueError("speed_search_percent must be in 0..50")
+        if self.speed_search_percent and self.speed_search_step_percent <= 0:
+            raise ValueError("speed_search_step_percent must be positive")
+        for name in ("api_max_track_bytes", "api_max_clip_bytes", "api_max_clip_s", "speed_search_max_s", "speed_search_every_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
 

@@ -40,9 +40,10 @@ def human(*, file: str, result: RecognitionResult, total_time_s: float) -> str:
     best = result.match
     if best:
         who = f"{best.artist} - {best.title}" if best.artist else best.title
+        speed = f", played at {best.speed_ratio:.3f}x speed" if best.speed_ratio != 1.0 else ""
         lines.append(
             f"  match: {who} (song {best.song_id}) at {format_offset(best.offset_seconds)}, "
-            f"confidence {best.confidence}, score {best.score:.2f}"
+            f"confidence {best.confidence}, score {best.score:.2f}{speed}"
         )
     else:
         lines.append(f"  no match ({result.reason})")

@@ -6,6 +6,7 @@ feeds it chunk by chunk and reads its answer as soon as the no-match rule is sat
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,11 +18,16 @@ from catalog import selectors
 from . import conf
 from .engine.audio import decode_file
 from .engine.convert import frames_to_seconds
-from .engine.matching import Candidate, OffsetTally, decide, offset_votes
+from .engine.matching import Candidate, Decision, OffsetTally, decide, matched_pairs, offset_votes
 from .engine.params import FingerprintParams
-from .engine.stream import StreamingFingerprinter
+from .engine.speed import fit_time_ratio, stretch, stretch_factors
+from .engine.stream import Hashes, StreamingFingerprinter, fingerprint
 
 logger = logging.getLogger("jamjar.recognition")
+
+#: a fitted speed ratio this close to 1.0 is reported as 1.0: a 5 s clip's fit scatters by
+#: about 0.1 %, and "1.0" is what a user expects of a clip that was not changed
+UNCHANGED_WITHIN = 0.0025
 
 
 class CatalogueVersionMismatch(Exception):
@@ -36,6 +42,9 @@ class Match:
     offset_seconds: float
     confidence: int
     score: float
+    #: how fast the clip's time runs against the song's: 1.03 for a clip played 3 % fast,
+    #: 1.0 unchanged (offset_seconds stays in the song's own time)
+    speed_ratio: float = 1.0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +134,16 @@ class ListeningSession:
         self._songs: dict = {}
         self._last_match: Match | None = None
         self.finished = False
+        self._hashes: list[Hashes] = []  # the query's hashes, for fitting the time ratio
+        self._factors = stretch_factors(
+            max_percent=self.service.speed_search_percent, step_percent=self.service.speed_search_step_percent
+        )
+        self._kept: list[np.ndarray] = []  # the first speed_search_max_s of audio, for the speed search
+        self._kept_samples = 0
+        self._searched_samples = 0
+        self._next_search_s = self.service.speed_search_every_s
+        self._speed: list[tuple[Candidate, float, Hashes]] = []  # best per song, best first
+        self._answered_by_speed = False  # set by result(): the answer came from the speed search
 
     @property
     def seconds(self) -> float:
@@ -132,19 +151,30 @@ class ListeningSession:
 
     def push(self, samples: np.ndarray) -> RecognitionResult:
         """Add samples (float32 mono at params.sample_rate_hz); return the answer so far."""
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        self._keep(samples)
         started = time.perf_counter()
         hashes = self._fingerprinter.push(samples)
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
         result = self.result()
+        if result.match is None and self._factors and self.seconds >= self._next_search_s:
+            self._next_search_s = self.seconds + self.service.speed_search_every_s
+            if self._speed_search():
+                result = self.result()
         previous, self._last_match = self._last_match, result.match
-        if result.match is not None and previous is not None:
+        if result.match is not None and self._answered_by_speed:
+            # found by the speed search, whose own rule is stricter: nothing to wait for
+            result.confirmed = True
+        elif result.match is not None and previous is not None:
             tolerance_s = float(frames_to_seconds(self.service.tolerance_frames, self.params))
             result.confirmed = (
                 previous.song_id == result.match.song_id
                 and abs(previous.offset_seconds - result.match.offset_seconds) <= tolerance_s + 1e-6
                 and result.match.confidence > previous.confidence
             )
+        if result.confirmed:
+            self._fit_speed_ratio(result)
         return result
 
     def finish(self) -> RecognitionResult:
@@ -156,12 +186,81 @@ class ListeningSession:
             self._vote(hashes)
             self.finished = True
         result = self.result()
+        if result.match is None and self._factors:
+            self._speed_search()
+            result = self.result()
         result.confirmed = result.match is not None
+        if result.confirmed:
+            self._fit_speed_ratio(result)
         return result
+
+    def _keep(self, samples: np.ndarray) -> None:
+        room = int(self.service.speed_search_max_s * self.params.sample_rate_hz) - self._kept_samples
+        if self._factors and room > 0 and len(samples):
+            self._kept.append(samples[:room].copy())
+            self._kept_samples += min(room, len(samples))
+
+    def _speed_search(self) -> bool:
+        """Try the audio kept so far at every stretch factor; False if there was nothing new."""
+        if self._kept_samples <= self._searched_samples:
+            return False
+        self._searched_samples = self._kept_samples
+        audio = np.concatenate(self._kept)
+        best: dict[int, tuple[Candidate, float, Hashes]] = {}
+        for factor in self._factors:
+            started = time.perf_counter()
+            hashes = fingerprint(stretch(audio, factor), self.params, query=True)
+            fingerprinted = time.perf_counter()
+            db_hashes, db_songs, db_offsets = selectors.fingerprint_rows(hashes.hashes)
+            looked_up = time.perf_counter()
+            tally = OffsetTally()
+            tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
+            for candidate in tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames):
+                if candidate.song_id not in best or candidate.aligned_votes > best[candidate.song_id][0].aligned_votes:
+                    best[candidate.song_id] = (candidate, factor, hashes)
+            self.timings.fingerprint_s += fingerprinted - started
+            self.timings.lookup_s += looked_up - fingerprinted
+            self.timings.align_s += time.perf_counter() - looked_up
+        self._speed = sorted(best.values(), key=lambda entry: (-entry[0].aligned_votes, entry[0].song_id))
+        return True
+
+    def _speed_decision(self, candidates: list[Candidate]) -> Decision:
+        """The no-match rule for the speed search's best song: its own bar and margin, and the
+        runner-up taken over every speed and the unstretched query."""
+        top = self._speed[0][0]
+        others = [entry[0].aligned_votes for entry in self._speed[1:]]
+        others += [c.aligned_votes for c in candidates if c.song_id != top.song_id]
+        runner_up = Candidate(-1, 0, max(others, default=0))
+        return decide(
+            [top, runner_up],
+            min_aligned_votes=self.service.speed_search_min_votes,
+            min_margin=self.service.speed_search_margin,
+        )
+
+    def _fit_speed_ratio(self, result: RecognitionResult) -> None:
+        """Replace the answer's speed_ratio by the one its matched hashes show (one lookup)."""
+        match = result.match
+        if self._answered_by_speed:
+            _, factor, hashes = self._speed[0]
+        else:
+            factor, hashes = 1.0, Hashes.concat(self._hashes)
+        started = time.perf_counter()
+        db_hashes, _, db_offsets = selectors.fingerprint_rows(hashes.hashes, song_id=match.song_id)
+        self.timings.lookup_s += time.perf_counter() - started
+        query_frames, song_frames = matched_pairs(hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets)
+        # the stretched query's frame t is the clip's frame t / factor
+        fit = fit_time_ratio(query_frames / factor, song_frames)
+        if fit is not None:
+            ratio = round(fit[0], 3)
+            if abs(ratio - 1.0) < UNCHANGED_WITHIN:
+                ratio = 1.0
+            result.match = dataclasses.replace(match, speed_ratio=ratio)
+            result.matches = [result.match, *result.matches[1:]] if result.matches else [result.match]
 
     def _vote(self, hashes) -> None:
         if len(hashes) == 0:
             return
+        self._hashes.append(hashes)
         self.query_hashes += len(hashes)
         started = time.perf_counter()
         db_hashes, db_songs, db_offsets = selectors.fingerprint_rows(hashes.hashes)
@@ -180,10 +279,19 @@ class ListeningSession:
             chance_votes_factor=self.service.chance_votes_factor,
             total_votes=self._tally.total_votes,
         )
+        ratios: dict[int, float] = {}
+        self._answered_by_speed = False
+        if not decision.is_match and self._speed:
+            speed_decision = self._speed_decision(candidates)
+            if speed_decision.is_match:
+                decision = speed_decision
+                self._answered_by_speed = True
+                candidates = [entry[0] for entry in self._speed[: self.top_n]]
+                ratios = {entry[0].song_id: entry[1] for entry in self._speed[: self.top_n]}
         self.timings.align_s += time.perf_counter() - started
-        matches = self._describe(candidates)
+        matches = self._describe(candidates, ratios)
         return RecognitionResult(
-            match=matches[0] if decision.is_match else None,
+            match=matches[0] if decision.is_match and matches else None,
             matches=matches,
             query_hashes=self.query_hashes,
             seconds=self.seconds,
@@ -191,7 +299,7 @@ class ListeningSession:
             reason=decision.reason,
         )
 
-    def _describe(self, candidates: list[Candidate]) -> list[Match]:
+    def _describe(self, candidates: list[Candidate], ratios: dict[int, float] | None = None) -> list[Match]:
         missing = {c.song_id for c in candidates} - set(self._songs)
         if missing:
             started = time.perf_counter()
@@ -213,6 +321,7 @@ class ListeningSession:
                     offset_seconds=round(float(frames_to_seconds(candidate.offset_frames, self.params)), 3),
                     confidence=candidate.aligned_votes,
                     score=round(min(1.0, candidate.aligned_votes / expected) if expected else 0.0, 4),
+                    speed_ratio=(ratios or {}).get(candidate.song_id, 1.0),
                 )
             )
         return described

@@ -25,6 +25,22 @@ class Candidate:
     aligned_votes: int
 
 
+def _join(query_hashes: np.ndarray, db_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (catalogue row, query hash) pair with equal hash: (row index, query index, order).
+
+    Query indices point into query_hashes sorted by `order` (a stable argsort).
+    """
+    order = np.argsort(query_hashes, kind="stable")
+    q_hash = query_hashes[order]
+    lo = np.searchsorted(q_hash, db_hashes, side="left")
+    hi = np.searchsorted(q_hash, db_hashes, side="right")
+    counts = hi - lo
+    total = int(counts.sum())
+    row = np.repeat(np.arange(len(db_hashes)), counts)
+    q_index = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
+    return row, q_index, order
+
+
 def offset_votes(
     query_hashes: np.ndarray,
     query_offsets: np.ndarray,
@@ -38,18 +54,24 @@ def offset_votes(
     """
     if len(query_hashes) == 0 or len(db_hashes) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.argsort(query_hashes, kind="stable")
-    q_hash, q_off = query_hashes[order], query_offsets[order]
-    lo = np.searchsorted(q_hash, db_hashes, side="left")
-    hi = np.searchsorted(q_hash, db_hashes, side="right")
-    counts = hi - lo
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    row = np.repeat(np.arange(len(db_hashes)), counts)
-    q_index = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(total)
-    diff = db_offsets[row] - q_off[q_index]
+    row, q_index, order = _join(query_hashes, db_hashes)
+    diff = db_offsets[row] - query_offsets[order][q_index]
     return (db_song_ids[row].astype(np.int64) << _SONG_SHIFT) | (diff + _DIFF_BIAS)
+
+
+def matched_pairs(
+    query_hashes: np.ndarray, query_offsets: np.ndarray, db_hashes: np.ndarray, db_offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(query frame, song frame) of every hash the query shares with one song's rows.
+
+    query_*: int64 [shape=(n_query,)]; db_*: int64 [shape=(n_rows,)], rows of one song.
+    Returns two int64 arrays [shape=(n_pairs,)], as speed.fit_time_ratio takes them.
+    """
+    if len(query_hashes) == 0 or len(db_hashes) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    row, q_index, order = _join(query_hashes, db_hashes)
+    return query_offsets[order][q_index], db_offsets[row]
 
 
 class OffsetTally:

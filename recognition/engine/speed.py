@@ -1,0 +1,88 @@
+"""Changed speed, tempo and pitch: hypotheses to try, and the time ratio of a match.
+
+The hashes hold exact frequency bins, so a clip played 1 % fast (every frequency 1 % higher)
+already loses most of them.  A query is therefore also tried stretched by a grid of
+factors: stretched by the right one, a clip that was sped up has its pitch and tempo back.
+A pitch shift is undone the same way (its tempo is then off by the factor, which the
++-1 frame vote tolerance and the 32 ms frames absorb up to about 5 %); a tempo change alone
+needs no stretch at all.  Which of these it was is read afterwards from the matched hashes:
+fit_time_ratio finds how fast the clip's time runs against the song's.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from scipy.signal import resample_poly
+
+#: stretch factors are taken as fractions with at most this denominator (0.25 % resolution
+#: near 1.0 needs 400; a larger one makes resample_poly's filter longer for nothing)
+STRETCH_MAX_DENOMINATOR = 400
+
+
+def stretch_factors(*, max_percent: float, step_percent: float) -> list[float]:
+    """The factors to try besides 1.0, nearest first: 1 +- k * step up to +- max_percent.
+
+    A factor is how many times longer the stretched clip is: 1.03 undoes a clip played 3 %
+    fast.  Returns [] when max_percent or step_percent is 0.
+    """
+    if max_percent <= 0 or step_percent <= 0:
+        return []
+    steps = int(np.floor(max_percent / step_percent + 1e-9))
+    factors = []
+    for k in range(1, steps + 1):
+        factors += [1.0 + k * step_percent / 100.0, 1.0 - k * step_percent / 100.0]
+    return [round(f, 6) for f in factors if f > 0]
+
+
+def stretch(samples: np.ndarray, factor: float) -> np.ndarray:
+    """Resample so the signal lasts factor times as long, all its frequencies divided by factor.
+
+    samples: float32 [shape=(n,)].  Returns float32 [shape=(about n * factor,)].
+    """
+    ratio = Fraction(factor).limit_denominator(STRETCH_MAX_DENOMINATOR)
+    if ratio == 1:
+        return np.asarray(samples, dtype=np.float32).copy()
+    out = resample_poly(np.asarray(samples, dtype=np.float64), ratio.numerator, ratio.denominator)
+    return out.astype(np.float32)
+
+
+def fit_time_ratio(
+    query_frames: np.ndarray,
+    song_frames: np.ndarray,
+    *,
+    max_change: float = 0.08,
+    step: float = 0.0025,
+    tolerance_frames: float = 1.5,
+) -> tuple[float, float, int] | None:
+    """How fast the clip's time runs against the song's, from one song's matched hashes.
+
+    query_frames, song_frames: float64 [shape=(n,)], the anchor frame of each hash shared by
+    the clip and the song, in the clip's own time and in the song's.  A true match lies on
+    a line song = ratio * query + offset; chance hits scatter.  Every ratio on a grid of
+    `step` within 1 +- max_change is scored by the most hashes within tolerance_frames of
+    one such line, and the best line is refined by least squares on those hashes.
+    Returns (ratio, offset_frames, inliers), or None with fewer than 3 pairs or inliers.
+    """
+    q = np.asarray(query_frames, dtype=np.float64)
+    s = np.asarray(song_frames, dtype=np.float64)
+    if len(q) < 3:
+        return None
+    ratios = np.arange(1.0 - max_change, 1.0 + max_change + step / 2, step)
+    intercepts = np.sort(s[None, :] - ratios[:, None] * q[None, :], axis=1)
+    # For each ratio: the most intercepts inside one window of 2 * tolerance_frames.
+    upper = np.empty_like(intercepts, dtype=np.int64)
+    for row in range(len(ratios)):
+        upper[row] = np.searchsorted(intercepts[row], intercepts[row] + 2 * tolerance_frames, side="right")
+    counts = upper - np.arange(intercepts.shape[1])[None, :]
+    best_row, best_start = np.unravel_index(np.argmax(counts), counts.shape)
+    centre = intercepts[best_row, best_start] + tolerance_frames
+    inliers = np.abs(s - ratios[best_row] * q - centre) <= tolerance_frames
+    if inliers.sum() < 3:
+        return None
+    if np.ptp(q[inliers]) > 0:
+        ratio, offset = np.polyfit(q[inliers], s[inliers], 1)
+    else:  # every inlier at one query frame: the slope is unknown, keep the grid's
+        ratio, offset = ratios[best_row], centre
+    return float(ratio), float(offset), int(inliers.sum())
