@@ -7,7 +7,9 @@ fb-music-high.  Files are copied (or extracted) once; a second call reuses them.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -20,6 +22,27 @@ SOURCES = {
 }
 NEXUIZ_PK3 = "/usr/share/games/nexuiz/data/music.pk3"
 DEBIAN_PACKAGES = "nexuiz-music asc-music planetblupi-music-ogg drascula-music fb-music-high"
+# The crowd condition's talkers.
+SPEECH_PACKAGES = "espeak-ng"
+
+
+def install_packages(packages: str) -> None:
+    """apt-get install those of these Debian packages that are missing (as root; else say which)."""
+    missing = [
+        name for name in packages.split()
+        if "install ok installed" not in subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True, check=False
+        ).stdout
+    ]  # fmt: skip
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print(f"please install: {' '.join(missing)}", flush=True)
+        return
+    print(f"installing {' '.join(missing)} ...", flush=True)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=environment)
 
 
 def collect(folder: str | Path, *, min_duration_files_bytes: int = 50_000) -> list[Path]:
