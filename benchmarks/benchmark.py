@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -70,23 +69,14 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "mysql://root@127.0.0.1:3306/jamjar_bench")
     if not database_url.startswith("mysql"):
         sys.exit("the benchmark measures MySQL/MariaDB: set DATABASE_URL=mysql://...")
-    from benchmarks.corpus import DEBIAN_PACKAGES, SPEECH_PACKAGES, collect, install_packages
+    from benchmarks.corpus import collect, install_packages, link_folder, packages_for, split_holdout
 
-    install_packages(DEBIAN_PACKAGES + (" " + SPEECH_PACKAGES if any(c.startswith("crowd") for c in args.conditions) else ""))
-    tracks = collect(args.corpus)
-    shuffled = sorted(tracks, key=lambda p: p.name)
-    random.Random(args.seed).shuffle(shuffled)
-    n_unknown = max(1, round(len(shuffled) * args.holdout))
-    known = shuffled[n_unknown:]  # the first n_unknown stay out of the catalogue
+    install_packages(packages_for(args.conditions))
+    known, _ = split_holdout(collect(args.corpus), holdout=args.holdout, seed=args.seed)
     catalogue_dir = Path(args.corpus + "-catalogue")
     if not args.skip_ingest:
         recreate_database(database_url)
-        if catalogue_dir.exists():
-            for link in catalogue_dir.iterdir():
-                link.unlink()
-        catalogue_dir.mkdir(exist_ok=True)
-        for path in known:
-            (catalogue_dir / f"{path.parent.name}--{path.name}").symlink_to(path)
+        link_folder(known, catalogue_dir)
 
     setup_django(database_url)
     from django.core.management import call_command
