@@ -310,3 +310,11 @@ def test_label_factor_wins_over_options_and_bare_names_use_options():
     assert degrade.speed_ratio("speed") == pytest.approx(1.02)  # the condition's default
     assert degrade.speed_ratio("tempo") == pytest.approx(1.05)
     assert degrade.speed_ratio("crowd") == degrade.speed_ratio("pitch:+3") == 1.0
+
+
+def test_pitch_without_rubberband_shifts_by_resampling_and_restretching(monkeypatch):
+    monkeypatch.setattr(degrade, "_has_rubberband", lambda: False)
+    original = tone(440, 3.0)
+    shifted = degrade.pitch(original, sample_rate_hz=RATE_HZ, percent=-3.0)
+    assert abs(len(shifted) - len(original)) <= 0.01 * RATE_HZ
+    assert abs(peak_hz(shifted[RATE_HZ // 2 : -RATE_HZ // 2]) / 440 - 0.97) < 0.004
