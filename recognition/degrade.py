@@ -358,6 +358,12 @@ def _talker_loop(index: int) -> np.ndarray:
     return (loop / np.sqrt(np.mean(loop.astype(np.float64) ** 2))).astype(np.float32)
 
 
+def check_speech() -> None:
+    """Raise SpeechUnavailable now, rather than at the first crowd clip, if espeak-ng cannot speak."""
+    for index in range(len(TALKERS)):
+        _talker_loop(index)
+
+
 @functools.lru_cache(maxsize=16)
 def _talker_loop_at(index: int, sample_rate_hz: int) -> np.ndarray:
     loop = _talker_loop(index)

@@ -201,3 +201,11 @@ def test_a_right_answer_counts_its_speed_ratio_within_half_a_percent(catalogue, 
         assert abs(outcome.predicted_offset_s - 2.0) <= evaluation.OFFSET_TOLERANCE_S  # the song's own time
     summary = evaluation.summarise([outcome, replace(outcome, index=1, predicted_speed_ratio=1.05)])
     assert summary["cells"][0]["speed_ratio_ok"] == 0.5 and summary["overall"]["speed_ratio_ok"] == 0.5
+
+
+def test_crowd_without_espeak_ng_is_a_command_error(music_dir, monkeypatch):
+    folder, _ = music_dir
+    monkeypatch.setattr(degrade.shutil, "which", lambda name: None)
+    monkeypatch.setattr(degrade, "_talker_loop", degrade._talker_loop.__wrapped__)  # no cached speech
+    with pytest.raises(CommandError, match="espeak-ng"):
+        evaluate(folder, "--conditions", "clean", "crowd")

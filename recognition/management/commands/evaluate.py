@@ -39,6 +39,11 @@ class Command(BaseCommand):
         if speed_percent <= -100:
             raise CommandError("--speed-percent must be above -100")
         lengths, conditions = list(dict.fromkeys(lengths)), list(dict.fromkeys(conditions))
+        if any(degrade.parse_condition(c)[0] == "crowd" for c in conditions):
+            try:
+                degrade.check_speech()
+            except degrade.SpeechUnavailable as exc:
+                raise CommandError(f"{exc} (or leave out the crowd condition)") from exc
         results = Path(results or Path("evaluation-results") / datetime.now().strftime("%Y%m%d-%H%M%S"))
         arguments = {
             "directory": directory, "lengths": lengths, "conditions": conditions, "clips_per_song": clips_per_song,
