@@ -55,7 +55,7 @@ BUFFER_POOL_BYTES_PER_ROW = 70
 BUFFER_POOL_FLOOR_BYTES = 512 << 20
 BUFFER_POOL_MAX_SHARE = 0.6  # of the memory available when the run starts
 SERVER_START_TIMEOUT_S = 120
-MATCH_TIME_LENGTH_S = 5.0
+CLIP_LENGTH_S = 5.0
 SYNTHETIC_ALBUM = "jamjar-scale synthetic"
 
 
@@ -79,7 +79,6 @@ def parse_args():
     parser.add_argument("--holdout", type=float, default=0.2, help="share of tracks left out of the catalogue")
     parser.add_argument("--conditions", nargs="+", type=condition_argument, default=["clean", "phone", "noise"], metavar="CONDITION",
                         help="conditions of the 5 s clips (default: clean phone noise)")
-    parser.add_argument("--lengths", type=float, nargs="+", default=[MATCH_TIME_LENGTH_S], help="clip lengths in s (default: 5)")
     parser.add_argument("--clips-per-song", type=int, default=2)
     parser.add_argument("--padding", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="ingest workers (default: 2)")
@@ -378,7 +377,7 @@ def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> d
     for condition, group in by_condition.items():
         positives = [o for o in group if o.positive]
         negatives = [o for o in group if not o.positive]
-        times_ms = [1000 * o.match_time_s for o in group if o.length_s == MATCH_TIME_LENGTH_S]
+        times_ms = [1000 * o.match_time_s for o in group]
         conditions[condition] = {
             "positives": len(positives),
             "top1": sum(o.correct for o in positives) / len(positives) if positives else None,
@@ -428,7 +427,7 @@ def format_row(label: str, m: dict, conditions: list[str]) -> str:
     ratio = (m["rows_per_synthetic_song"] / m["rows_per_real_song"]) if m["rows_per_synthetic_song"] and m["rows_per_real_song"] else None
     parts = [
         f"{label:>8}", f"{m['fingerprints'] / 1e6:7.1f}M", f"{m['songs']:6}",
-        f"{(m['fingerprint_table_bytes'] or 0) / m['fingerprints']:5.1f}",
+        f"{(m['fingerprint_table_bytes'] or 0) / 1e6:7.0f}", f"{(m['fingerprint_table_bytes'] or 0) / m['fingerprints']:5.1f}",
         *(f"{ms(c, 'median_match_ms')}/{ms(c, 'p95_match_ms')}".rjust(11) for c in conditions[:2]),
         "-".rjust(9) if m["rows_per_query_median"] is None else f"{m['rows_per_query_median'] / 1000:8.1f}k",
         "-".rjust(6) if ratio is None else f"{ratio:6.2f}",
@@ -441,7 +440,7 @@ def format_row(label: str, m: dict, conditions: list[str]) -> str:
 
 def format_header(conditions: list[str]) -> str:
     parts = [
-        f"{'catalog':>8}", f"{'fprints':>8}", f"{'songs':>6}", f"{'B/row':>5}",
+        f"{'catalog':>8}", f"{'fprints':>8}", f"{'songs':>6}", f"{'MB':>7}", f"{'B/row':>5}",
         *(f"{c} ms".rjust(11) for c in conditions[:2]), f"{'rows/q':>9}", f"{'syn/re':>6}",
         *(c.rjust(8) for c in conditions), f"{'FP':>7}", f"{'synN':>5}", f"{'ingest':>6}",
     ]  # fmt: skip
@@ -484,7 +483,7 @@ def main() -> None:
         report["distinct_hash_values"] = int(len(catalogue.permutations.values))
 
         scan = evaluation.find_tracks(args.corpus)
-        specs = evaluation.plan_clips(scan.tracks, lengths_s=args.lengths, conditions=args.conditions,
+        specs = evaluation.plan_clips(scan.tracks, lengths_s=[CLIP_LENGTH_S], conditions=args.conditions,
                                       clips_per_song=args.clips_per_song, padding_s=args.padding, seed=args.seed)
         print(f"{len(specs)} clips per size ({scan.positives} catalogued tracks, {scan.negatives} held out)", flush=True)
         counter = RowCounter()
