@@ -1,8 +1,8 @@
 """Accuracy, offset and speed measurement on real files: shared by the benchmark and `evaluate`.
 
 Clips are cut from files at seeded random positions, degraded by a named condition
-(recognition.degrade: "phone", "speed:+3", ...), resampled to the engine rate and matched through the same
-ListeningSession as every other door.  Files in the catalogue are positives; files not in
+(recognition.degrade: "phone", "speed:+3", ...), resampled to the engine rate and matched
+through the same ListeningSession as every other door.  Files in the catalogue are positives; files not in
 it are negatives, whose every answer other than "no match" is a false positive.
 """
 
@@ -231,8 +231,8 @@ def run_clips(
     A clip's condition is a label ("speed:-5") whose factor wins over condition_options.
     A clip lasts length_s as heard: under a condition that makes time run r times as fast
     ("speed", "tempo") it is cut r * length_s long from the song, and its truth stays the
-    song's own time, start_s.  Raises services.CatalogueVersionMismatch before any work if the catalogue was made
-    with other engine parameters.
+    song's own time, start_s.  Raises services.CatalogueVersionMismatch before any work if
+    the catalogue was made with other engine parameters.
     """
     params = conf.fingerprint_params()
     services.check_catalogue_version(params)
