@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import tempfile
 import time
@@ -23,13 +22,18 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from recognition.degrade import condition_argument  # noqa: E402  (Django-free: usable before setup)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "jamjar-bench-corpus"))
     parser.add_argument("--holdout", type=float, default=0.2, help="share of tracks left out of the catalogue")
     parser.add_argument("--lengths", type=float, nargs="+", default=[1, 2, 3, 5, 10])
-    parser.add_argument("--conditions", nargs="+", default=["clean", "noise", "phone", "codec"])
+    parser.add_argument(
+        "--conditions", nargs="+", default=["clean", "noise", "phone", "codec"], type=condition_argument, metavar="CONDITION",
+        help="clean noise phone codec crowd speed:PERCENT tempo:PERCENT pitch:PERCENT (default: %(default)s)",
+    )
     parser.add_argument("--clips-per-song", type=int, default=2)
     parser.add_argument("--padding", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2)
@@ -65,22 +69,14 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "mysql://root@127.0.0.1:3306/jamjar_bench")
     if not database_url.startswith("mysql"):
         sys.exit("the benchmark measures MySQL/MariaDB: set DATABASE_URL=mysql://...")
-    from benchmarks.corpus import collect
+    from benchmarks.corpus import collect, install_packages, link_folder, packages_for, split_holdout
 
-    tracks = collect(args.corpus)
-    shuffled = sorted(tracks, key=lambda p: p.name)
-    random.Random(args.seed).shuffle(shuffled)
-    n_unknown = max(1, round(len(shuffled) * args.holdout))
-    known = shuffled[n_unknown:]  # the first n_unknown stay out of the catalogue
+    install_packages(packages_for(args.conditions))
+    known, _ = split_holdout(collect(args.corpus), holdout=args.holdout, seed=args.seed)
     catalogue_dir = Path(args.corpus + "-catalogue")
     if not args.skip_ingest:
         recreate_database(database_url)
-        if catalogue_dir.exists():
-            for link in catalogue_dir.iterdir():
-                link.unlink()
-        catalogue_dir.mkdir(exist_ok=True)
-        for path in known:
-            (catalogue_dir / f"{path.parent.name}--{path.name}").symlink_to(path)
+        link_folder(known, catalogue_dir)
 
     setup_django(database_url)
     from django.core.management import call_command

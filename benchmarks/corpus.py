@@ -7,7 +7,10 @@ fb-music-high.  Files are copied (or extracted) once; a second call reuses them.
 from __future__ import annotations
 
 import hashlib
+import os
+import random
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -20,6 +23,32 @@ SOURCES = {
 }
 NEXUIZ_PK3 = "/usr/share/games/nexuiz/data/music.pk3"
 DEBIAN_PACKAGES = "nexuiz-music asc-music planetblupi-music-ogg drascula-music fb-music-high"
+# The crowd condition's talkers.
+SPEECH_PACKAGES = "espeak-ng"
+
+
+def packages_for(conditions: list[str]) -> str:
+    """The Debian packages a benchmark of these conditions needs: the music, and speech for crowd."""
+    return DEBIAN_PACKAGES + (" " + SPEECH_PACKAGES if any(c.partition(":")[0] == "crowd" for c in conditions) else "")
+
+
+def install_packages(packages: str) -> None:
+    """apt-get install those of these Debian packages that are missing (as root; else say which)."""
+    missing = [
+        name for name in packages.split()
+        if "install ok installed" not in subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", name], capture_output=True, text=True, check=False
+        ).stdout
+    ]  # fmt: skip
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        print(f"please install: {' '.join(missing)}", flush=True)
+        return
+    print(f"installing {' '.join(missing)} ...", flush=True)
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=environment)
 
 
 def collect(folder: str | Path, *, min_duration_files_bytes: int = 50_000) -> list[Path]:
@@ -62,3 +91,23 @@ def collect(folder: str | Path, *, min_duration_files_bytes: int = 50_000) -> li
     if not tracks:
         raise FileNotFoundError(f"no music found: apt-get install {DEBIAN_PACKAGES}")
     return sorted(tracks)
+
+
+def split_holdout(tracks: list[Path], *, holdout: float, seed: int) -> tuple[list[Path], list[Path]]:
+    """(catalogued, held out): a seeded share `holdout` of the tracks (at least one) stays unknown."""
+    shuffled = sorted(tracks, key=lambda p: p.name)
+    random.Random(seed).shuffle(shuffled)
+    n_unknown = max(1, round(len(shuffled) * holdout))
+    return shuffled[n_unknown:], shuffled[:n_unknown]
+
+
+def link_folder(paths: list[Path], folder: str | Path) -> Path:
+    """Make folder hold exactly one symlink per path (named <package>--<file>), for ingest_directory."""
+    folder = Path(folder)
+    if folder.exists():
+        for link in folder.iterdir():
+            link.unlink()
+    folder.mkdir(exist_ok=True)
+    for path in paths:
+        (folder / f"{path.parent.name}--{path.name}").symlink_to(path)
+    return folder

@@ -1,10 +1,18 @@
-"""Reproducible audio degradations (noise, phone through the air, lossy codecs, speed) for evaluation."""
+"""Reproducible audio degradations (noise, phone, codecs, speed, tempo, pitch, crowd) for evaluation."""
 
 from __future__ import annotations
 
+import argparse
+import functools
+import inspect
 import io
+import shutil
+import subprocess
+import tempfile
+import wave
 from collections.abc import Callable
 from fractions import Fraction
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -233,6 +241,168 @@ def speed(samples: np.ndarray, *, percent: float) -> np.ndarray:
     return np.clip(changed, -1.0, 1.0).astype(np.float32)
 
 
+def _ffmpeg_filter(samples: np.ndarray, *, sample_rate_hz: int, audio_filter: str) -> np.ndarray:
+    """Run float32 mono samples through one ffmpeg audio filter chain: float32 at the same rate."""
+    signal = _mono(samples)
+    if len(signal) == 0:
+        return signal.copy()
+    command = [
+        ffmpeg_executable(), "-v", "error", "-nostdin",
+        "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", "1", "-i", "pipe:0",
+        "-af", audio_filter, "-f", "f32le", "-ar", str(sample_rate_hz), "-ac", "1", "pipe:1",
+    ]  # fmt: skip
+    done = subprocess.run(command, input=signal.tobytes(), capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"ffmpeg filter {audio_filter!r} failed: {done.stderr.decode(errors='replace').strip()}")
+    return np.clip(np.frombuffer(done.stdout, dtype=np.float32), -1.0, 1.0).astype(np.float32)
+
+
+def _atempo_chain(factor: float) -> str:
+    # One atempo instance accepts 0.5..100; chaining keeps any factor in range.
+    stages = []
+    while factor < 0.5:
+        stages.append("atempo=0.5")
+        factor /= 0.5
+    stages.append(f"atempo={factor:.6f}")
+    return ",".join(stages)
+
+
+def tempo(samples: np.ndarray, *, sample_rate_hz: int, percent: float) -> np.ndarray:
+    """Play percent faster with the pitch kept (ffmpeg's atempo): float32 [shape=(n_out,)].
+
+    n_out is about n_samples / (1 + percent/100); every frequency stays where it was.
+    atempo's overlap-add starts its output about 20 ms early, well inside an offset tolerance.
+    """
+    if percent <= -100:
+        raise ValueError(f"tempo change of {percent}% would stop or reverse time")
+    if percent == 0:
+        return _mono(samples).copy()
+    return _ffmpeg_filter(samples, sample_rate_hz=sample_rate_hz, audio_filter=_atempo_chain(1 + percent / 100))
+
+
+@functools.cache
+def _has_rubberband() -> bool:
+    listed = subprocess.run([ffmpeg_executable(), "-hide_banner", "-filters"], capture_output=True, text=True, check=False)
+    return any(line.split()[1:2] == ["rubberband"] for line in listed.stdout.splitlines())
+
+
+def pitch(samples: np.ndarray, *, sample_rate_hz: int, percent: float) -> np.ndarray:
+    """Shift every frequency up by percent with the tempo kept: float32, about the same length.
+
+    ffmpeg's rubberband filter where the build has it; otherwise the sound is played
+    faster by relabelling its rate (asetrate), brought back to the rate (aresample) and
+    slowed to its old tempo (atempo), which smears transients more.
+    """
+    if percent <= -100:
+        raise ValueError(f"pitch change of {percent}% would leave no frequency")
+    factor = 1 + percent / 100
+    if percent == 0:
+        return _mono(samples).copy()
+    if _has_rubberband():
+        chain = f"rubberband=pitch={factor:.6f}"
+    else:
+        chain = f"asetrate={sample_rate_hz * factor:.3f},aresample={sample_rate_hz},{_atempo_chain(1 / factor)}"
+    return _ffmpeg_filter(samples, sample_rate_hz=sample_rate_hz, audio_filter=chain)
+
+
+# The crowd: espeak-ng talkers, each reading its own fixed lines in a loop.  (voice, words a
+# minute, pitch 0-99): languages and variants differ so the voices are told apart, as in a bar.
+TALKERS = (
+    ("en-us+m3", 165, 40),
+    ("en-gb+f2", 175, 70),
+    ("de+m1", 150, 35),
+    ("fr+f4", 170, 65),
+    ("es+m2", 160, 50),
+    ("it+f1", 155, 75),
+)
+TALKER_LINES = (
+    "Did you see the match last night? I could not believe the second half, honestly.",
+    "We should book the table for eight, there are more of us than last time.",
+    "Ich habe den Zug verpasst und musste eine ganze Stunde am Bahnhof warten.",
+    "Tu as goûté le fromage qu'ils ont ramené du marché ce matin?",
+    "Mañana vamos a la playa si no llueve, ¿quieres venir con nosotros?",
+    "Non ricordo dove ho lasciato le chiavi della macchina, forse in cucina.",
+)
+# Overlapping talkers in one crowd clip, and how far each one's level strays from the rest.
+CROWD_TALKERS = 4
+CROWD_LEVEL_SPREAD_DB = 3.0
+TALKER_PAUSE_S = 0.4
+ESPEAK_RATE_HZ = 22050  # espeak-ng's own output rate
+
+
+class SpeechUnavailable(RuntimeError):
+    """espeak-ng, which the crowd condition speaks with, is not installed or failed."""
+
+
+@functools.cache
+def _talker_loop(index: int) -> np.ndarray:
+    """Talker `index` reading its line, then a pause: float32 at ESPEAK_RATE_HZ, unit RMS."""
+    voice, words_per_minute, pitch_0_99 = TALKERS[index]
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        raise SpeechUnavailable("the crowd condition speaks with espeak-ng: apt-get install espeak-ng")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "speech.wav"
+        command = [espeak, "-v", voice, "-s", str(words_per_minute), "-p", str(pitch_0_99), "-w", str(path), TALKER_LINES[index]]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not path.exists():
+            raise SpeechUnavailable(f"espeak-ng failed for voice {voice}: {done.stderr.strip()}")
+        with wave.open(str(path), "rb") as speech:
+            if speech.getsampwidth() != 2 or speech.getnchannels() != 1:
+                raise SpeechUnavailable(f"espeak-ng wrote an unexpected WAV ({speech.getsampwidth()} bytes, {speech.getnchannels()} channels)")
+            rate_hz = speech.getframerate()
+            voiced = pcm16_to_float(speech.readframes(speech.getnframes()))
+    if rate_hz != ESPEAK_RATE_HZ:
+        voiced = resample(voiced, in_rate_hz=rate_hz, out_rate_hz=ESPEAK_RATE_HZ)
+    loop = np.concatenate([voiced, np.zeros(int(TALKER_PAUSE_S * ESPEAK_RATE_HZ), dtype=np.float32)])
+    return (loop / np.sqrt(np.mean(loop.astype(np.float64) ** 2))).astype(np.float32)
+
+
+def check_speech() -> None:
+    """Raise SpeechUnavailable now, rather than at the first crowd clip, if espeak-ng cannot speak."""
+    for index in range(len(TALKERS)):
+        _talker_loop(index)
+
+
+@functools.lru_cache(maxsize=16)
+def _talker_loop_at(index: int, sample_rate_hz: int) -> np.ndarray:
+    loop = _talker_loop(index)
+    if sample_rate_hz == ESPEAK_RATE_HZ:
+        return loop
+    return resample(loop, in_rate_hz=ESPEAK_RATE_HZ, out_rate_hz=sample_rate_hz)
+
+
+def babble(n_samples: int, *, sample_rate_hz: int, rng: np.random.Generator, talkers: int = CROWD_TALKERS) -> np.ndarray:
+    """People talking at once: float32 [shape=(n_samples,)], unit RMS (0 for n_samples 0).
+
+    talkers of the TALKERS (chosen by rng) each read their line in a loop from a random
+    point, at levels within +-CROWD_LEVEL_SPREAD_DB of each other.
+    """
+    if not 1 <= talkers <= len(TALKERS):
+        raise ValueError(f"talkers must be 1..{len(TALKERS)}, got {talkers}")
+    mix = np.zeros(n_samples, dtype=np.float64)
+    if n_samples == 0:
+        return mix.astype(np.float32)
+    for index in rng.choice(len(TALKERS), size=talkers, replace=False):
+        loop = _talker_loop_at(int(index), sample_rate_hz)
+        start = int(rng.integers(len(loop)))
+        positions = (start + np.arange(n_samples)) % len(loop)
+        mix += 10 ** (rng.uniform(-CROWD_LEVEL_SPREAD_DB, CROWD_LEVEL_SPREAD_DB) / 20) * loop[positions]
+    return (mix / np.sqrt(np.mean(mix**2))).astype(np.float32)
+
+
+def crowd_room(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0) -> np.ndarray:
+    """The music with people talking over it in the room, at snr_db (music to speech): float32."""
+    signal = _mono(samples)
+    return add_noise(signal, babble(len(signal), sample_rate_hz=sample_rate_hz, rng=rng), snr_db=snr_db)
+
+
+def crowd(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0, **phone_options) -> np.ndarray:
+    """A phone recording music in a room full of talk: crowd_room, then the phone chain."""
+    room = crowd_room(samples, sample_rate_hz=sample_rate_hz, rng=rng, snr_db=snr_db)
+    return phone(room, sample_rate_hz=sample_rate_hz, rng=rng, **phone_options)
+
+
 def cut_clip(samples: np.ndarray, *, sample_rate_hz: int, start_s: float, duration_s: float) -> np.ndarray:
     """samples[start_s : start_s + duration_s] as a float32 copy [shape=(round(duration_s * rate),)].
 
@@ -271,6 +441,18 @@ def _speed(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator
     return speed(samples, percent=percent)
 
 
+def _tempo(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 5.0) -> np.ndarray:
+    return tempo(samples, sample_rate_hz=sample_rate_hz, percent=percent)
+
+
+def _pitch(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 3.0) -> np.ndarray:
+    return pitch(samples, sample_rate_hz=sample_rate_hz, percent=percent)
+
+
+def _crowd(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0, **phone_options) -> np.ndarray:
+    return crowd(samples, sample_rate_hz=sample_rate_hz, rng=rng, snr_db=snr_db, **phone_options)
+
+
 # name -> callable(samples, *, sample_rate_hz, rng, **options); every one returns float32 mono.
 CONDITIONS: dict[str, Callable[..., np.ndarray]] = {
     "clean": _clean,
@@ -278,22 +460,87 @@ CONDITIONS: dict[str, Callable[..., np.ndarray]] = {
     "phone": _phone,
     "codec": _codec,
     "speed": _speed,
+    "tempo": _tempo,
+    "pitch": _pitch,
+    "crowd": _crowd,
 }
+# The option a condition label's factor sets: "speed:-5" is speed with percent=-5.
+FACTORS = {"noise": "snr_db", "speed": "percent", "tempo": "percent", "pitch": "percent", "crowd": "snr_db"}
+# Conditions under which the clip's time runs 1 + percent/100 times as fast as the song's.
+TIME_SCALING = ("speed", "tempo")
+
+
+def parse_condition(label: str) -> tuple[str, dict]:
+    """"speed:-5" -> ("speed", {"percent": -5.0}); "phone" -> ("phone", {}).
+
+    Raises ValueError for an unknown name, a factor on a condition that takes none, or a
+    factor that is not a number.
+    """
+    name, _, factor = str(label).partition(":")
+    if name not in CONDITIONS:
+        raise ValueError(f"unknown condition {name!r}; known conditions: {', '.join(CONDITIONS)}")
+    if not factor:
+        return name, {}
+    if name not in FACTORS:
+        raise ValueError(f"condition {name!r} takes no factor (conditions with one: {', '.join(FACTORS)})")
+    try:
+        value = float(factor)
+    except ValueError:
+        raise ValueError(f"the factor of {label!r} is not a number") from None
+    if not np.isfinite(value) or (FACTORS[name] == "percent" and value <= -100):
+        raise ValueError(f"the factor of {label!r} is out of range")
+    return name, {FACTORS[name]: value}
+
+
+def condition_label(label: str) -> str:
+    """The canonical spelling of a condition label: "speed:3" -> "speed:+3", "noise:05" -> "noise:5"."""
+    name, options = parse_condition(label)
+    if not options:
+        return name
+    value = options[FACTORS[name]]
+    return f"{name}:{value:+g}" if FACTORS[name] == "percent" else f"{name}:{value:g}"
+
+
+def condition_argument(label: str) -> str:
+    """argparse type of --conditions: the canonical label ("speed:+3"), or argparse's error."""
+    try:
+        return condition_label(label)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid choice: {label!r} ({exc}; a factor is written as in speed:-5)") from None
+
+
+def condition_options(label: str, defaults: dict[str, dict] | None = None) -> tuple[str, dict]:
+    """(name, keyword options) of a label: the label's factor over defaults[name]."""
+    name, options = parse_condition(label)
+    return name, {**(defaults or {}).get(name, {}), **options}
+
+
+def speed_ratio(label: str, **options) -> float:
+    """How many times faster the clip's time runs than the song's under this condition.
+
+    1.03 for "speed:+3" (resampled) and 1.05 for "tempo:+5" (time-stretched): both scale the
+    time axis.  1.0 for a pitch shift, which scales frequency only, and for everything else.
+    A bare "speed" or "tempo" takes its percent from options, else the condition's default.
+    """
+    name, options = condition_options(label, {label.partition(":")[0]: options})
+    if name not in TIME_SCALING:
+        return 1.0
+    percent = options.get("percent", inspect.signature(CONDITIONS[name]).parameters["percent"].default)
+    return 1.0 + percent / 100.0
 
 
 def apply_condition(
     name: str, samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, **options
 ) -> np.ndarray:
-    """Degrade samples (float [shape=(n_samples,)]) by the named condition in CONDITIONS.
+    """Degrade samples (float [shape=(n_samples,)]) by a condition in CONDITIONS.
 
-    options are that condition's keyword arguments (snr_db for "noise", bitrate_kbps for
-    "codec", percent for "speed", ...).  Raises ValueError for an unknown name.
+    name is a bare name ("speed") or a label with its factor ("speed:-5", which wins over
+    options).  options are that condition's keyword arguments (snr_db for "noise" and
+    "crowd", bitrate_kbps for "codec", percent for "speed", "tempo" and "pitch", ...).
+    Raises ValueError for an unknown name.
     """
-    try:
-        condition = CONDITIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown condition {name!r}; known conditions: {', '.join(CONDITIONS)}") from None
-    return condition(samples, sample_rate_hz=sample_rate_hz, rng=rng, **options)
+    bare, options = condition_options(name, {name.partition(":")[0]: options})
+    return CONDITIONS[bare](samples, sample_rate_hz=sample_rate_hz, rng=rng, **options)
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:

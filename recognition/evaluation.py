@@ -1,8 +1,8 @@
 """Accuracy, offset and speed measurement on real files: shared by the benchmark and `evaluate`.
 
 Clips are cut from files at seeded random positions, degraded by a named condition
-(recognition.degrade), resampled to the engine rate and matched through the same
-ListeningSession as every other door.  Files in the catalogue are positives; files not in
+(recognition.degrade: "phone", "speed:+3", ...), resampled to the engine rate and matched
+through the same ListeningSession as every other door.  Files in the catalogue are positives; files not in
 it are negatives, whose every answer other than "no match" is a false positive.
 """
 
@@ -28,6 +28,8 @@ from .engine.resample import resample
 # low-bitrate mp3 behave as it would on a real recording, before the engine's own rate.
 ANALYSIS_RATE_HZ = 22050
 OFFSET_TOLERANCE_S = 0.2
+# A reported speed_ratio is right within this share of the true one (1.03 for "speed:+3").
+SPEED_RATIO_TOLERANCE = 0.005
 # An answer far from the clip's position still names the right place when the song plays
 # the same audio there (loops, repeated choruses): normalised correlation at least this.
 REPEAT_CORRELATION = 0.9
@@ -69,6 +71,10 @@ class ClipOutcome(ClipSpec):
     #: clip's audio there (REPEAT_CORRELATION): a right place, not the one the clip was cut at
     offset_in_repeat: bool = False
     no_match_reason: str = ""
+    #: how many times faster the clip's time runs than the song's (degrade.speed_ratio), and
+    #: what the answer reported (Match.speed_ratio; 1.0 from an engine that reports none)
+    expected_speed_ratio: float = 1.0
+    predicted_speed_ratio: float | None = None
 
     @property
     def positive(self) -> bool:
@@ -87,6 +93,14 @@ class ClipOutcome(ClipSpec):
         return self.offset_ok or (self.correct and self.offset_in_repeat)
 
     @property
+    def speed_ratio_ok(self) -> bool:
+        return (
+            self.correct
+            and self.predicted_speed_ratio is not None
+            and abs(self.predicted_speed_ratio / self.expected_speed_ratio - 1.0) <= SPEED_RATIO_TOLERANCE
+        )
+
+    @property
     def false_positive(self) -> bool:
         return self.predicted_song_id is not None and not self.correct
 
@@ -101,6 +115,7 @@ class ClipOutcome(ClipSpec):
             "correct": self.correct,
             "offset_ok": self.offset_ok,
             "offset_ok_or_repeat": self.offset_ok_or_repeat,
+            "speed_ratio_ok": self.speed_ratio_ok,
             "false_positive": self.false_positive,
             "offset_error_s": self.offset_error_s,
         }
@@ -213,8 +228,11 @@ def run_clips(
 ) -> list[ClipOutcome]:
     """Degrade and match every clip; each file is decoded once.
 
-    Raises services.CatalogueVersionMismatch before any work if the catalogue was made
-    with other engine parameters.
+    A clip's condition is a label ("speed:-5") whose factor wins over condition_options.
+    A clip lasts length_s as heard: under a condition that makes time run r times as fast
+    ("speed", "tempo") it is cut r * length_s long from the song, and its truth stays the
+    song's own time, start_s.  Raises services.CatalogueVersionMismatch before any work if
+    the catalogue was made with other engine parameters.
     """
     params = conf.fingerprint_params()
     services.check_catalogue_version(params)
@@ -226,12 +244,12 @@ def run_clips(
     for path, path_specs in by_path.items():
         audio = decode_file(path, sample_rate_hz=ANALYSIS_RATE_HZ)
         for spec in path_specs:
+            name, options = degrade.condition_options(spec.condition, condition_options)
+            time_ratio = degrade.speed_ratio(name, **options)
             start = int(spec.start_s * ANALYSIS_RATE_HZ)
-            clip = audio[start : start + int(spec.length_s * ANALYSIS_RATE_HZ)]
+            clip = audio[start : start + int(spec.length_s * time_ratio * ANALYSIS_RATE_HZ)]
             rng = np.random.default_rng([seed, spec.index])
-            degraded = degrade.apply_condition(
-                spec.condition, clip, sample_rate_hz=ANALYSIS_RATE_HZ, rng=rng, **condition_options.get(spec.condition, {})
-            )
+            degraded = degrade.apply_condition(name, clip, sample_rate_hz=ANALYSIS_RATE_HZ, rng=rng, **options)
             samples = resample(degraded, in_rate_hz=ANALYSIS_RATE_HZ, out_rate_hz=params.sample_rate_hz)
             result = services.recognize_samples(samples, params=params, top_n=top_n, check_version=False)
             best = result.matches[0] if result.matches else None
@@ -246,6 +264,8 @@ def run_clips(
                 match_time_s=result.timings.total_s,
                 best_song_id=best.song_id if best else None,
                 no_match_reason=result.reason if result.match is None else "",
+                expected_speed_ratio=time_ratio,
+                predicted_speed_ratio=float(getattr(result.match, "speed_ratio", 1.0)) if result.match else None,
                 offset_in_repeat=bool(
                     result.match
                     and result.match.song_id == spec.song_id
@@ -306,6 +326,7 @@ def summarise(outcomes: list[ClipOutcome]) -> dict:
                 "accuracy": len(correct) / len(positives) if positives else None,
                 "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
                 "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+                "speed_ratio_ok": sum(o.speed_ratio_ok for o in correct) / len(correct) if correct else None,
                 "wrong_song": sum(o.false_positive for o in positives) / len(positives) if positives else None,
                 "negatives": len(negatives),
                 "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives) if negatives else None,
@@ -328,6 +349,7 @@ def summarise(outcomes: list[ClipOutcome]) -> dict:
             "accuracy": len(correct) / len(positives) if positives else None,
             "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
             "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+            "speed_ratio_ok": sum(o.speed_ratio_ok for o in correct) / len(correct) if correct else None,
             "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives) if negatives else None,
             "median_match_ms": 1000 * statistics.median(times) if times else None,
             "p95_match_ms": 1000 * _percentile(times, 95) if times else None,
@@ -340,10 +362,12 @@ def format_table(summary: dict) -> str:
 
     conf ok and conf neg are the median aligned votes of the right answers and of the
     negatives' best candidates: the gap between them is the room the no-match rule has.
+    ratio is the share of right answers whose speed_ratio is within SPEED_RATIO_TOLERANCE
+    of the truth.
     """
     header = (
         f"{'condition':<10} {'len s':>5} {'clips':>5} {'top-1':>7} {'offset':>7} {'+repeat':>7} {'wrong':>6} {'neg':>5} {'FP':>6} "
-        f"{'med ms':>7} {'p95 ms':>7} {'conf ok':>7} {'conf neg':>8}"
+        f"{'med ms':>7} {'p95 ms':>7} {'conf ok':>7} {'conf neg':>8} {'ratio':>7}"
     )
     lines = [header, "-" * len(header)]
 
@@ -358,14 +382,16 @@ def format_table(summary: dict) -> str:
             f"{row['condition']:<10} {row['length_s']:>5g} {row['positives']:>5} {pct(row['accuracy']):>7} "
             f"{pct(row['offset_ok']):>7} {pct(row['offset_ok_or_repeat']):>7} {pct(row['wrong_song']):>6} {row['negatives']:>5} "
             f"{pct(row['false_positive_rate']):>6} {row['median_match_ms']:>7.1f} {row['p95_match_ms']:>7.1f} "
-            f"{votes(row['median_confidence_correct']):>7} {votes(row.get('median_confidence_negative')):>8}"
+            f"{votes(row['median_confidence_correct']):>7} {votes(row.get('median_confidence_negative')):>8} "
+            f"{pct(row.get('speed_ratio_ok')):>7}"
         )
     overall = summary["overall"]
     lines.append("-" * len(header))
     lines.append(
         f"overall: {overall['positives']} positives, top-1 {pct(overall['accuracy']).strip()}, offsets within "
         f"{OFFSET_TOLERANCE_S} s {pct(overall['offset_ok']).strip()} "
-        f"({pct(overall['offset_ok_or_repeat']).strip()} counting repeats of the same audio); {overall['negatives']} negatives, "
+        f"({pct(overall['offset_ok_or_repeat']).strip()} counting repeats of the same audio), speed_ratio within "
+        f"{100 * SPEED_RATIO_TOLERANCE:g} % {pct(overall.get('speed_ratio_ok')).strip()}; {overall['negatives']} negatives, "
         f"false positives {pct(overall['false_positive_rate']).strip()}; match time median "
         f"{overall['median_match_ms']:.1f} ms, p95 {overall['p95_match_ms']:.1f} ms"
     )

@@ -38,7 +38,8 @@ PLOTS = {
 CLIP_COLUMNS = (
     "index", "path", "condition", "length_s", "start_s", "song_id", "title",
     "predicted_song_id", "predicted_title", "predicted_offset_s", "offset_error_s",
-    "correct", "offset_ok", "offset_in_repeat", "false_positive", "confidence", "runner_up", "best_song_id",
+    "expected_speed_ratio", "predicted_speed_ratio",
+    "correct", "offset_ok", "offset_in_repeat", "speed_ratio_ok", "false_positive", "confidence", "runner_up", "best_song_id",
     "score", "query_hashes", "match_time_ms", "no_match_reason", "error",
 )
 # Mistakes listed in index.html; the CSV has every clip.
@@ -363,12 +364,14 @@ def index_html(report: dict, rows: Sequence[dict]) -> str:
         "<h2>By condition and clip length</h2>",
         _table(
             ["condition", "length s", "catalogued", "top-1", "offset ok", "wrong song", "not catalogued",
-             "false positives", "median ms", "p95 ms", "median votes (right)", "median votes (not catalogued)"],
+             "false positives", "median ms", "p95 ms", "median votes (right)", "median votes (not catalogued)",
+             "speed ratio ok"],
             [
                 [c["condition"], f"{c['length_s']:g}", c["positives"], _percent(c["accuracy"]), _percent(c["offset_ok"]),
                  _percent(c["wrong_song"]), c["negatives"], _percent(c["false_positive_rate"]),
                  _number(c["median_match_ms"]), _number(c["p95_match_ms"]),
-                 _number(c["median_confidence_correct"]), _number(c.get("median_confidence_negative"))]
+                 _number(c["median_confidence_correct"]), _number(c.get("median_confidence_negative")),
+                 _percent(c.get("speed_ratio_ok"))]
                 for c in report["summary"]["cells"]
             ],
         ),

@@ -24,7 +24,7 @@ apt_install() {
 }
 
 RUNTIME_PACKAGES=(python3-venv python3-dev gcc pkg-config libmariadb-dev ffmpeg libportaudio2)
-TEST_PACKAGES=(pulseaudio pulseaudio-utils libasound2-plugins chromium nodejs)
+TEST_PACKAGES=(pulseaudio pulseaudio-utils libasound2-plugins chromium nodejs espeak-ng)
 
 make_venv() {
     if [ ! -x "$PY" ]; then

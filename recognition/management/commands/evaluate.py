@@ -20,12 +20,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("directory")
         parser.add_argument("--lengths", type=float, nargs="+", default=[1, 2, 3, 5, 10], metavar="SECONDS", help="clip lengths (default: 1 2 3 5 10)")
-        parser.add_argument("--conditions", nargs="+", default=list(degrade.CONDITIONS), choices=list(degrade.CONDITIONS), help="degradations (default: all)")
+        parser.add_argument(
+            "--conditions", nargs="+", default=list(degrade.CONDITIONS), type=degrade.condition_argument, metavar="CONDITION",
+            help=f"degradations, with a factor where they take one: speed:-5, tempo:+5, pitch:-3, noise:10 (default: all of {' '.join(degrade.CONDITIONS)})",
+        )
         parser.add_argument("--clips-per-song", type=int, default=2, help="clips per file, condition and length (default: 2)")
         parser.add_argument("--padding", type=float, default=8.0, metavar="SECONDS", help="keep clips this far from either end (default: 8)")
         parser.add_argument("--seed", type=int, default=42, help="the same seed gives the same clips and noise (default: 42)")
         parser.add_argument("--snr-db", type=float, default=evaluation.condition_default("noise", "snr_db"), help="signal-to-noise ratio of the noise condition (default: %(default)g)")
-        parser.add_argument("--speed-percent", type=float, default=evaluation.condition_default("speed", "percent"), help="how much faster the speed condition plays (default: %(default)g)")
+        parser.add_argument("--speed-percent", type=float, default=evaluation.condition_default("speed", "percent"), help="how much faster a bare speed condition plays (default: %(default)g)")
         parser.add_argument("--ext", nargs="+", default=list(DEFAULT_EXTENSIONS), help="file extensions to take (default: as fingerprint_dir)")
         parser.add_argument("--results", default=None, metavar="FOLDER", help="where to write (default: ./evaluation-results/<timestamp>/)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -36,6 +39,11 @@ class Command(BaseCommand):
         if speed_percent <= -100:
             raise CommandError("--speed-percent must be above -100")
         lengths, conditions = list(dict.fromkeys(lengths)), list(dict.fromkeys(conditions))
+        if any(degrade.parse_condition(c)[0] == "crowd" for c in conditions):
+            try:
+                degrade.check_speech()
+            except degrade.SpeechUnavailable as exc:
+                raise CommandError(f"{exc} (or leave out the crowd condition)") from exc
         results = Path(results or Path("evaluation-results") / datetime.now().strftime("%Y%m%d-%H%M%S"))
         arguments = {
             "directory": directory, "lengths": lengths, "conditions": conditions, "clips_per_song": clips_per_song,
