@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.template.defaultfilters import filesizeformat
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import TokenAuthentication
@@ -12,11 +11,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import AnonRateThrottle
 
 from catalog.uploads import decode_error_for
+from jamjar_site.bodylimit import MULTIPART_OVERHEAD_BYTES, size_message
 from recognition import conf
 from recognition.engine.audio import AudioDecodeError
-
-# A multipart body carries the file plus boundaries, part headers and the small text fields.
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -113,16 +110,12 @@ def refuse_oversized_body(request, *, max_bytes: int) -> None:
         raise exceptions.ParseError("Content-Length cannot be negative.")
     multipart = (request.content_type or "").lower().startswith("multipart/")
     if length > max_bytes + (MULTIPART_OVERHEAD_BYTES if multipart else 0):
-        raise PayloadTooLarge(
-            f"The request body is {filesizeformat(length)}; the limit is {filesizeformat(max_bytes)}."
-        )
+        raise PayloadTooLarge(size_message(length, max_bytes))
 
 
 def refuse_oversized_upload(upload, *, max_bytes: int) -> None:
     if upload.size > max_bytes:
-        raise PayloadTooLarge(
-            f"{upload.name} is {filesizeformat(upload.size)}; the limit is {filesizeformat(max_bytes)}."
-        )
+        raise PayloadTooLarge(size_message(upload.size, max_bytes, what=upload.name))
 
 
 def not_audio(exc: AudioDecodeError, *, path: str, name: str) -> NotAudio:
