@@ -33,11 +33,15 @@ class ProtocolError(Exception):
 CLOSE_NORMAL = 1000
 CLOSE_TOO_BIG = 1009
 CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_TIMEOUT = 4408
 CLOSE_CONFLICT = 4409
 CLOSE_UNSUPPORTED = 4415
 CLOSE_TOO_MANY = 4429
 CLOSE_CATALOGUE = 4500
+# RFC 6455 "try again later": the database or the cache is down for now.
+CLOSE_UNAVAILABLE = 1013
 
 
 def parse_start(message: dict, service: conf.ServiceSettings) -> int:
