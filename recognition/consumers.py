@@ -26,6 +26,7 @@ from .live import (
     CLOSE_UNAVAILABLE,
     LiveSession,
     ProtocolError,
+    parse_control,
     parse_start,
 )
 
@@ -144,12 +145,7 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
             await self._fail(unavailable())
 
     async def _control(self, text: str) -> None:
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError:
-            raise ProtocolError("bad-json", "text messages must be JSON control messages") from None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ProtocolError("bad-message", 'control messages are JSON objects with a "type"')
+        message = parse_control(text)
         kind = message["type"]
         if kind == "start":
             if self.session is not None:
