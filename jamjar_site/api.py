@@ -34,6 +34,29 @@ class CatalogueUnavailable(exceptions.APIException):
     default_code = "catalogue_unavailable"
 
 
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+
+# While the database or Redis is down: what the client is told, and when to try again.
+UNAVAILABLE_DETAIL = "The catalogue is unavailable right now (database or cache down): try again in a few seconds."
+RETRY_AFTER_S = 5
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A database or cache connection failure, as opposed to a bug."""
+    from django.db import DatabaseError, InterfaceError, OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from recognition.limits import Unavailable as CountsUnavailable
+
+    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, CountsUnavailable)):
+        return True
+    return isinstance(exc, DatabaseError) and "connect" in str(exc).lower()
+
+
 class ErrorSerializer(serializers.Serializer):
     """The body of every error (validation errors name their fields instead)."""
 
@@ -55,7 +78,15 @@ def exception_handler(exc, context):
     elif isinstance(exc, SuspiciousOperation):
         # Too many fields or files, an unusable file name: the client's request, not our fault.
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
-    return drf_exception_handler(exc, context)
+    elif is_outage(exc):
+        exc = Unavailable(UNAVAILABLE_DETAIL)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (DRF's search filter on "?search=%00"): the documented shape.
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 class OpenOrSignedIn(BasePermission):

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jamjar_site.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -216,5 +217,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "jamjar": {"handlers": ["console"], "level": os.environ.get("JAMJAR_LOG_LEVEL", "WARNING")},
+        # The request id of a JSON 500 is on this logger's line, with the traceback.
+        "jamjar.api": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
