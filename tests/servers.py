@@ -78,3 +78,74 @@ class JamjarServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._log.close()
+
+
+class MariaDB:
+    """A MariaDB server of the test's own (own datadir and port), which it may stop and start."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="jamjar-mariadb-"))
+        (self.folder / "tmp").mkdir()
+        for path in (self.folder, self.folder / "tmp"):  # the server runs as mysql and makes its socket here
+            shutil.chown(path, "mysql", "mysql")
+        subprocess.run(
+            ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}", "--skip-test-db"],
+            check=True, capture_output=True,
+        )
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+        subprocess.run(
+            ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-e", "CREATE DATABASE jamjar CHARACTER SET utf8mb4"],
+            check=True,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/jamjar"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}",
+             f"--tmpdir={self.folder / 'tmp'}", f"--port={self.port}", f"--socket={self.folder / 'm.sock'}",
+             "--bind-address=127.0.0.1", "--skip-grant-tables", "--innodb-buffer-pool-size=64M",
+             "--skip-log-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open(self.port), timeout_s=60, what="MariaDB")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Redis:
+    """A redis-server of the test's own on a free port (no persistence), stoppable."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open(self.port), timeout_s=30, what="Redis")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.process = None
