@@ -80,7 +80,19 @@ class JamjarServer:
         self._log.close()
 
 
-class MariaDB:
+class ServiceProcess:
+    """A server process a test may stop (SIGTERM, then wait) and start again."""
+
+    process: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.process = None
+
+
+class MariaDB(ServiceProcess):
     """A MariaDB server of the test's own (own datadir and port), which it may stop and start."""
 
     def __init__(self) -> None:
@@ -114,18 +126,12 @@ class MariaDB:
         )
         wait_until(lambda: port_open(self.port), timeout_s=60, what="MariaDB")
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=60)
-        self.process = None
-
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-class Redis:
+class Redis(ServiceProcess):
     """A redis-server of the test's own on a free port (no persistence), stoppable."""
 
     def __init__(self) -> None:
@@ -143,9 +149,3 @@ class Redis:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), timeout_s=30, what="Redis")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-        self.process = None
