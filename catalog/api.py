@@ -73,7 +73,7 @@ def storable_name(name: str) -> str:
         responses={
             201: SongSerializer,
             409: OpenApiResponse(SongConflictSerializer, description="This content is already catalogued."),
-            **api.error_responses(400, 401, 403, 413, 415),
+            **api.error_responses(400, 401, 403, 413, 415, 507),
         },
     ),
 )
@@ -109,9 +109,14 @@ class SongViewSet(viewsets.ModelViewSet):
                     album=form.validated_data.get("album") or None,
                     keep_file=True,
                     original_filename=storable_name(upload.name),
+                    max_duration_s=conf.service_settings().api_max_track_s,
                 )
             except AudioDecodeError as exc:
                 raise api.not_audio(exc, path=path, name=upload.name) from exc
+            except services.TrackTooLong as exc:
+                raise api.PayloadTooLarge(
+                    f"{upload.name} is longer than the limit of {exc.max_duration_s:g} s of audio."
+                ) from exc
         song = SongSerializer(result.song).data
         if not result.created:
             return Response(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -32,6 +34,12 @@ class CatalogueUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The catalogue cannot be searched right now."
     default_code = "catalogue_unavailable"
+
+
+class InsufficientStorage(exceptions.APIException):
+    status_code = status.HTTP_507_INSUFFICIENT_STORAGE
+    default_detail = "The server's disk is full: the upload could not be stored. Nothing was kept; try again later."
+    default_code = "disk_full"
 
 
 class Unavailable(exceptions.APIException):
@@ -80,6 +88,8 @@ def exception_handler(exc, context):
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
     elif is_outage(exc):
         exc = Unavailable(UNAVAILABLE_DETAIL)
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        exc = InsufficientStorage()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         # A bare list of messages (DRF's search filter on "?search=%00"): the documented shape.
