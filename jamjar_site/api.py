@@ -94,7 +94,7 @@ def exception_handler(exc, context):
     if response is not None and isinstance(response.data, list):
         # A bare list of messages (DRF's search filter on "?search=%00"): the documented shape.
         response.data = {"detail": " ".join(str(item) for item in response.data)}
-    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+    if response is not None and isinstance(exc, Unavailable):
         response["Retry-After"] = str(RETRY_AFTER_S)
     return response
 
