@@ -52,6 +52,7 @@ class JamjarServer:
         self.port = free_port()
         self.log_path = Path(tempfile.mkstemp(prefix="jamjar-serve-", suffix=".log")[1])
         self._log = open(self.log_path, "wb")
+        self._final_log: str | None = None
         self.process = subprocess.Popen(
             ["bash", str(ROOT / "scripts" / "serve"), f"127.0.0.1:{self.port}"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -67,6 +68,8 @@ class JamjarServer:
         return f"http://127.0.0.1:{self.port}"
 
     def log(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
@@ -78,6 +81,9 @@ class JamjarServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._log.close()
+        if self._final_log is None:  # kept for the test's messages; the file goes
+            self._final_log = self.log()
+            self.log_path.unlink(missing_ok=True)
 
 
 class ServiceProcess:
