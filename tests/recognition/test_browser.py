@@ -108,7 +108,7 @@ def test_pages_and_admin_work_under_the_content_security_policy(live_server_url,
     """Every page sends a strict CSP, and none of them breaks under it in Chromium: the
     identify page, the admin (signed in, with its scripts) and the API's docs."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # the server's own
-    django_user_model.objects.create_superuser("curator", password="a long passphrase for tests")
+    curator = django_user_model.objects.create_superuser("curator", password="a long passphrase for tests")
     with chromium() as browser:
         page = browser.new_page()
         errors = watch_for_errors(page)
@@ -123,7 +123,7 @@ def test_pages_and_admin_work_under_the_content_security_policy(live_server_url,
         page.wait_for_url("**/admin/")
         page.goto(live_server_url + "/admin/catalog/song/")
         page.wait_for_selector("#changelist")
-        page.goto(live_server_url + "/admin/auth/user/1/change/")
+        page.goto(live_server_url + f"/admin/auth/user/{curator.pk}/change/")
         page.wait_for_selector("#user_form")
         page.goto(live_server_url + "/api/docs/")
         page.wait_for_selector(".swagger-ui .info", timeout=20000)  # drawn by its script
