@@ -106,17 +106,21 @@ class MariaDB(ServiceProcess):
         (self.folder / "tmp").mkdir()
         for path in (self.folder, self.folder / "tmp"):  # the server runs as mysql and makes its socket here
             shutil.chown(path, "mysql", "mysql")
-        subprocess.run(
-            ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}", "--skip-test-db"],
-            check=True, capture_output=True,
-        )
         self.port = free_port()
         self.process: subprocess.Popen | None = None
-        self.start()
-        subprocess.run(
-            ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-e", "CREATE DATABASE jamjar CHARACTER SET utf8mb4"],
-            check=True,
-        )
+        try:
+            subprocess.run(
+                ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}", "--skip-test-db"],
+                check=True, capture_output=True,
+            )
+            self.start()
+            subprocess.run(
+                ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-e", "CREATE DATABASE jamjar CHARACTER SET utf8mb4"],
+                check=True,
+            )
+        except BaseException:
+            self.remove()  # a half-made instance leaves no server and no folder behind
+            raise
 
     @property
     def url(self) -> str:
