@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from recognition import conf
-from recognition.analysis import analyse_file
+from recognition.analysis import TrackTooLong, analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
 
 from . import jobs, selectors, services
@@ -50,9 +50,13 @@ class SongUploadForm(forms.ModelForm):
             if existing is not None:
                 raise forms.ValidationError({"audio": f"This track is already in the catalogue as “{existing}” (song {existing.pk})."})
             try:
-                self.analysis = analyse_file(path, conf.fingerprint_params(), sha1=sha1)
+                self.analysis = analyse_file(
+                    path, conf.fingerprint_params(), sha1=sha1, max_duration_s=conf.service_settings().api_max_track_s
+                )
             except AudioDecodeError as exc:
                 raise forms.ValidationError({"audio": f"This is not audio jamjar can read: {exc}"}) from exc
+            except TrackTooLong as exc:
+                raise forms.ValidationError({"audio": str(exc).replace(os.path.basename(path), upload.name)}) from exc
         return cleaned
 
 
@@ -117,10 +121,17 @@ def ingest_uploaded(track: UploadedTrack) -> str:
     if track.problem:
         raise jobs.ItemFailed(track.problem)
     try:
-        result = services.ingest_file(track.path, keep_file=True, original_filename=track.name)
+        result = services.ingest_file(
+            track.path,
+            keep_file=True,
+            original_filename=track.name,
+            max_duration_s=conf.service_settings().api_max_track_s,
+        )
     except AudioDecodeError as exc:
         reason = decode_error_for(exc, path=track.path, name=track.name)
         raise jobs.ItemFailed(f"not audio jamjar can read: {reason}") from exc
+    except TrackTooLong as exc:
+        raise jobs.ItemFailed(f"longer than the limit of {exc.max_duration_s:g} s of audio") from exc
     finally:
         os.unlink(track.path)
     song = result.song

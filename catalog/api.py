@@ -38,6 +38,22 @@ class SongSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [name for name in fields if name not in {"title", "artist", "album"}]
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not is_staff(self.context.get("request")):
+            # Which file a song came from, and its exact content hash, are the curators' business.
+            for name in STAFF_ONLY_SONG_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+STAFF_ONLY_SONG_FIELDS = ("sha1", "original_filename")
+
+
+def is_staff(request) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and user.is_staff)
+
 
 class SongUploadSerializer(serializers.Serializer):
     audio = serializers.FileField(help_text="The track, in any format ffmpeg reads.")
@@ -73,7 +89,7 @@ def storable_name(name: str) -> str:
         responses={
             201: SongSerializer,
             409: OpenApiResponse(SongConflictSerializer, description="This content is already catalogued."),
-            **api.error_responses(400, 401, 403, 413, 415),
+            **api.error_responses(400, 401, 403, 413, 415, 507),
         },
     ),
 )
@@ -109,10 +125,15 @@ class SongViewSet(viewsets.ModelViewSet):
                     album=form.validated_data.get("album") or None,
                     keep_file=True,
                     original_filename=storable_name(upload.name),
+                    max_duration_s=conf.service_settings().api_max_track_s,
                 )
             except AudioDecodeError as exc:
                 raise api.not_audio(exc, path=path, name=upload.name) from exc
-        song = SongSerializer(result.song).data
+            except services.TrackTooLong as exc:
+                raise api.PayloadTooLarge(
+                    f"{upload.name} is longer than the limit of {exc.max_duration_s:g} s of audio."
+                ) from exc
+        song = SongSerializer(result.song, context=self.get_serializer_context()).data
         if not result.created:
             return Response(
                 {
@@ -135,9 +156,10 @@ class CatalogueStatsSerializer(serializers.Serializer):
     audio_hours = serializers.FloatField()
     database_bytes = serializers.DictField(
         child=serializers.IntegerField(allow_null=True),
-        help_text="Data + index bytes per table (fingerprint, song); null where the database does not say.",
+        required=False,
+        help_text="Staff only: data + index bytes per table (fingerprint, song); null where the database does not say.",
     )
-    fingerprint_table_bytes = serializers.IntegerField(allow_null=True)
+    fingerprint_table_bytes = serializers.IntegerField(allow_null=True, required=False, help_text="Staff only.")
 
 
 class CatalogueStatsView(APIView):
@@ -147,4 +169,5 @@ class CatalogueStatsView(APIView):
 
     @extend_schema(operation_id="stats", responses={200: CatalogueStatsSerializer, **api.error_responses(401, 403)})
     def get(self, request):
-        return Response(selectors.catalogue_stats())
+        stats = selectors.catalogue_stats(with_sizes=is_staff(request))
+        return Response(stats)

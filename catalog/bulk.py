@@ -15,16 +15,27 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import DatabaseError
+
 from recognition import conf
 from recognition.analysis import TrackAnalysis, analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
 
 from . import selectors, services
+from .workers import die_with_run
 
 DEFAULT_EXTENSIONS = (".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac", ".wma", ".aiff", ".aif", ".webm", ".mka")
 
 # Files whose SHA-1 is checked against the catalogue in one query.
 SHA1_BATCH = 64
+
+
+class CatalogueLost(Exception):
+    """The database went away mid-run; summary holds what was done until then."""
+
+    def __init__(self, summary: "BulkSummary", reason: str) -> None:
+        super().__init__(reason)
+        self.summary = summary
 
 
 @dataclass
@@ -137,20 +148,30 @@ def ingest_directory(
                 yield from drain()
         yield from drain()
 
+    try:
+        _ingest(new_work, store, report, params=params, workers=workers)
+    except DatabaseError as exc:
+        summary.elapsed_s = time.perf_counter() - started
+        raise CatalogueLost(summary, str(exc) or type(exc).__name__) from exc
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def _ingest(new_work, store, report, *, params, workers: int) -> None:
     if workers <= 1:
         for path, sha1 in new_work():
             try:
                 store(analyse_file(path, params, sha1=sha1))
             except AudioDecodeError as exc:
                 report(FileEvent(path, "failed", reason=str(exc)))
-        summary.elapsed_s = time.perf_counter() - started
-        return summary
+        return
 
     # Workers run recognition.analysis only (no Django) and never touch the database; a
     # forkserver child does not inherit this process's database connection.
     context = multiprocessing.get_context("forkserver")
     in_flight: dict[Future, str] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_run, initargs=(os.getpid(),))
+    try:
 
         def collect(done: set[Future]) -> None:
             for future in done:
@@ -174,5 +195,6 @@ def ingest_directory(
         while in_flight:
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             collect(done)
-    summary.elapsed_s = time.perf_counter() - started
-    return summary
+    finally:
+        # On an error, files not started yet are not decoded for nothing.
+        pool.shutdown(wait=True, cancel_futures=True)

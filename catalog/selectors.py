@@ -74,19 +74,21 @@ def catalogue_versions() -> dict[str, int]:
     return {row["params_version"]: row["n"] for row in rows}
 
 
-def catalogue_stats() -> dict:
+def catalogue_stats(*, with_sizes: bool = True) -> dict:
+    """Songs, fingerprints, hours of audio and (with_sizes) the tables' bytes on disk."""
     totals = Song.objects.aggregate(
         songs=Count("id"), fingerprints=Sum("fingerprint_count"), seconds=Sum("duration_s")
     )
     seconds = totals["seconds"] or 0.0
-    size = table_size_bytes()
-    return {
+    stats = {
         "songs": totals["songs"] or 0,
         "fingerprints": totals["fingerprints"] or 0,
         "audio_hours": seconds / 3600.0,
-        "database_bytes": size,
-        "fingerprint_table_bytes": size.get("fingerprint"),
     }
+    if with_sizes:
+        size = table_size_bytes()
+        stats.update(database_bytes=size, fingerprint_table_bytes=size.get("fingerprint"))
+    return stats
 
 
 def table_size_bytes() -> dict:

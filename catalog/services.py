@@ -5,8 +5,11 @@ Every door (admin, commands, API) writes through these functions.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from recognition import conf
-from recognition.analysis import TrackAnalysis, analyse_file, title_from_filename
+from recognition.analysis import TrackAnalysis, TrackTooLong, analyse_file, title_from_filename
 from recognition.engine.audio import AudioDecodeError, file_sha1
 from recognition.engine.params import FingerprintParams
 
@@ -43,18 +46,20 @@ def ingest_file(
     keep_file: bool = False,
     original_filename: str | None = None,
     params: FingerprintParams | None = None,
+    max_duration_s: float | None = None,
 ) -> IngestResult:
     """Fingerprint one file and catalogue it, unless its content is already there.
 
     keep_file=True stores a copy in MEDIA_ROOT (admin and API uploads) so it can be
-    re-fingerprinted later.  Raises AudioDecodeError for anything that is not audio.
+    re-fingerprinted later.  Raises AudioDecodeError for anything that is not audio, and
+    TrackTooLong (while decoding) for more than max_duration_s of audio.
     """
     params = params or conf.fingerprint_params()
     sha1 = file_sha1(path)
     existing = Song.objects.filter(sha1=sha1).first()
     if existing is not None:
         return IngestResult(existing, False)
-    analysis = analyse_file(path, params, sha1=sha1)
+    analysis = analyse_file(path, params, sha1=sha1, max_duration_s=max_duration_s)
     return store_analysis(
         analysis,
         title=title,
@@ -95,8 +100,7 @@ def store_analysis(
     try:
         with transaction.atomic():
             if keep_file:
-                with open(analysis.path, "rb") as handle:
-                    song.audio.save(name, File(handle), save=False)
+                store_track_file(song, analysis.path, name)
             song.save()
             insert_fingerprints(song.pk, analysis.hashes, analysis.offsets_frames)
     except IntegrityError:
@@ -112,6 +116,35 @@ def store_analysis(
         raise
     logger.info("catalogued %s (%d fingerprints)", name, len(analysis.hashes))
     return IngestResult(song, True)
+
+
+class _MovableFile(File):
+    """A file the storage may move into place (as Django does with its temporary uploads)."""
+
+    def temporary_file_path(self) -> str:
+        return self.name
+
+
+def store_track_file(song: Song, source_path: str, name: str) -> None:
+    """Copy a track into MEDIA_ROOT as song.audio; a copy that fails (a full disk) leaves nothing.
+
+    The bytes go to a temporary file of our own beside the destination, then the storage
+    moves it into place under a free name.  Storage.save itself would leave a half-written
+    file behind under a name the caller never learns.
+    """
+    storage = song.audio.storage
+    target = song.audio.field.generate_filename(song, name)
+    folder = Path(storage.path(os.path.dirname(target)))
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=".partial-")
+    try:
+        with os.fdopen(handle, "wb") as out, open(source_path, "rb") as source:
+            shutil.copyfileobj(source, out, 1 << 20)
+        with open(partial, "rb") as moving:
+            song.audio.name = storage.save(target, _MovableFile(moving, name=partial))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(partial)
 
 
 def insert_fingerprints(song_id: int, hashes: np.ndarray, offsets_frames: np.ndarray) -> None:
@@ -202,6 +235,7 @@ __all__ = [
     "SourceMissing",
     "delete_songs",
     "ingest_file",
+    "TrackTooLong",
     "insert_fingerprints",
     "refingerprint_song",
     "store_analysis",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.template.defaultfilters import filesizeformat
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import TokenAuthentication
@@ -12,11 +13,9 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import AnonRateThrottle
 
 from catalog.uploads import decode_error_for
+from jamjar_site.bodylimit import MULTIPART_OVERHEAD_BYTES, size_message
 from recognition import conf
 from recognition.engine.audio import AudioDecodeError
-
-# A multipart body carries the file plus boundaries, part headers and the small text fields.
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -35,6 +34,35 @@ class CatalogueUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The catalogue cannot be searched right now."
     default_code = "catalogue_unavailable"
+
+
+class InsufficientStorage(exceptions.APIException):
+    status_code = status.HTTP_507_INSUFFICIENT_STORAGE
+    default_detail = "The server's disk is full: the upload could not be stored. Nothing was kept; try again later."
+    default_code = "disk_full"
+
+
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+
+# While the database or Redis is down: what the client is told, and when to try again.
+UNAVAILABLE_DETAIL = "The catalogue is unavailable right now (database or cache down): try again in a few seconds."
+RETRY_AFTER_S = 5
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A database or cache connection failure, as opposed to a bug."""
+    from django.db import DatabaseError, InterfaceError, OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    from recognition.limits import Unavailable as CountsUnavailable
+
+    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, CountsUnavailable)):
+        return True
+    return isinstance(exc, DatabaseError) and "connect" in str(exc).lower()
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -58,7 +86,17 @@ def exception_handler(exc, context):
     elif isinstance(exc, SuspiciousOperation):
         # Too many fields or files, an unusable file name: the client's request, not our fault.
         exc = exceptions.ParseError(str(exc) or "The request could not be read.")
-    return drf_exception_handler(exc, context)
+    elif is_outage(exc):
+        exc = Unavailable(UNAVAILABLE_DETAIL)
+    elif isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        exc = InsufficientStorage()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        # A bare list of messages (DRF's search filter on "?search=%00"): the documented shape.
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    if response is not None and isinstance(exc, Unavailable):
+        response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 class OpenOrSignedIn(BasePermission):
@@ -113,16 +151,12 @@ def refuse_oversized_body(request, *, max_bytes: int) -> None:
         raise exceptions.ParseError("Content-Length cannot be negative.")
     multipart = (request.content_type or "").lower().startswith("multipart/")
     if length > max_bytes + (MULTIPART_OVERHEAD_BYTES if multipart else 0):
-        raise PayloadTooLarge(
-            f"The request body is {filesizeformat(length)}; the limit is {filesizeformat(max_bytes)}."
-        )
+        raise PayloadTooLarge(size_message(length, max_bytes))
 
 
 def refuse_oversized_upload(upload, *, max_bytes: int) -> None:
     if upload.size > max_bytes:
-        raise PayloadTooLarge(
-            f"{upload.name} is {filesizeformat(upload.size)}; the limit is {filesizeformat(max_bytes)}."
-        )
+        raise PayloadTooLarge(size_message(upload.size, max_bytes, what=upload.name))
 
 
 def not_audio(exc: AudioDecodeError, *, path: str, name: str) -> NotAudio:

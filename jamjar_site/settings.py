@@ -10,6 +10,10 @@ Environment variables (all optional):
 - ``ALLOWED_HOSTS``: comma-separated, default ``localhost,127.0.0.1``.
 - ``MEDIA_ROOT``: where uploaded tracks are stored, default ``media/`` beside manage.py.
 - ``NUM_PROXIES``: reverse proxies in front of the server (default 0), for the API's throttle.
+- ``SECURE_SSL_REDIRECT``, ``SECURE_COOKIES``: ``1`` behind https (redirect http, cookies
+  sent over https only); ``SECURE_HSTS_SECONDS``: Strict-Transport-Security max-age (0: off);
+  ``SECURE_PROXY_SSL_HEADER``: ``X-Forwarded-Proto`` to trust the proxy's word on https.
+- ``JAMJAR``, ``JAMJAR_FINGERPRINT``: JSON objects of settings (recognition/conf.py).
 """
 
 import json
@@ -50,6 +54,29 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number") from None
+
+
+# https: all off by default so that a plain-http development server works; the README's
+# production example turns them on (and `manage.py check --deploy` is then clean).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# Asking to be preloaded is the site owner's choice (and hard to undo), not a fault to warn of.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    # The header a proxy sets to say the client used https, e.g. X-Forwarded-Proto.
+    _header = os.environ["SECURE_PROXY_SSL_HEADER"].strip().upper().replace("-", "_")
+    SECURE_PROXY_SSL_HEADER = (_header if _header.startswith("HTTP_") else f"HTTP_{_header}", "https")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -69,7 +96,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "jamjar_site.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,6 +155,16 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}]},
         }
     }
+    # Live-session and rate counts (recognition/limits.py) and the API's throttle, shared by
+    # every process.  Short timeouts: while Redis is down a request is answered 503 at once.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "jamjar",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -169,8 +208,38 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # and unit.  Service settings (matching, live sessions, API limits): recognition/conf.py.
 # Both can also be given as JSON objects in the environment, e.g.
 # JAMJAR='{"max_sessions_per_client": 64}'.
-JAMJAR_FINGERPRINT: dict = json.loads(os.environ.get("JAMJAR_FINGERPRINT") or "{}")
-JAMJAR: dict = json.loads(os.environ.get("JAMJAR") or "{}")
+def env_json_object(name: str) -> dict:
+    """A JSON object from the environment; invalid JSON is an error that names the variable."""
+    text = os.environ.get(name) or "{}"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON ({exc}): write it as {name}='{{\"key\": value}}'") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object of settings, not {type(value).__name__}")
+    return value
+
+
+JAMJAR_FINGERPRINT: dict = env_json_object("JAMJAR_FINGERPRINT")
+JAMJAR: dict = env_json_object("JAMJAR")
+
+# Content-Security-Policy on every response (django-csp): only this server's own scripts,
+# styles, images and websocket; no inline code, no frames, no plugins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # The REST API under /api/ (README "API").  Access rules, upload limits and the anonymous
 # recognition rate are JAMJAR keys (api_*), read per request; this is DRF's wiring.
@@ -206,5 +275,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "jamjar": {"handlers": ["console"], "level": os.environ.get("JAMJAR_LOG_LEVEL", "WARNING")},
+        # The request id of a JSON 500 is on this logger's line, with the traceback.
+        "jamjar.api": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

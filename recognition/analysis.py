@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine.audio import decode_file, file_sha1
+from .engine.audio import decode_chunks, file_sha1
 from .engine.params import FingerprintParams
-from .engine.stream import fingerprint
+from .engine.stream import Hashes, StreamingFingerprinter
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,42 @@ def title_from_filename(path: str | os.PathLike) -> str:
     return " ".join(stem.split())[:255] or "untitled"
 
 
-def analyse_file(path: str | os.PathLike, params: FingerprintParams, *, sha1: str | None = None) -> TrackAnalysis:
-    """Decode and fingerprint one track.  Raises AudioDecodeError for anything not audio."""
+class TrackTooLong(Exception):
+    """The track's audio runs past the duration limit (found while decoding, which then stops)."""
+
+    def __init__(self, name: str, max_duration_s: float) -> None:
+        super().__init__(f"{name} is longer than the limit of {max_duration_s:g} s of audio.")
+        self.max_duration_s = max_duration_s
+
+
+def analyse_file(
+    path: str | os.PathLike,
+    params: FingerprintParams,
+    *,
+    sha1: str | None = None,
+    max_duration_s: float | None = None,
+) -> TrackAnalysis:
+    """Decode and fingerprint one track, a chunk at a time: memory stays flat whatever its length.
+
+    Raises AudioDecodeError for anything not audio, and TrackTooLong as soon as more than
+    max_duration_s of audio has been decoded.
+    """
     sha1 = sha1 or file_sha1(path)
-    samples = decode_file(path, sample_rate_hz=params.sample_rate_hz, limit_s=params.fingerprint_limit_s)
-    hashes = fingerprint(samples, params)
+    fingerprinter = StreamingFingerprinter(params)
+    parts: list[Hashes] = []
+    n_samples = 0
+    for chunk in decode_chunks(path, sample_rate_hz=params.sample_rate_hz, limit_s=params.fingerprint_limit_s):
+        n_samples += len(chunk)
+        if max_duration_s is not None and n_samples > max_duration_s * params.sample_rate_hz:
+            raise TrackTooLong(Path(path).name, max_duration_s)
+        parts.append(fingerprinter.push(chunk))
+    parts.append(fingerprinter.flush())
+    hashes = Hashes.concat(parts)
     return TrackAnalysis(
         path=str(path),
         sha1=sha1,
         tags=read_tags(path),
-        duration_s=len(samples) / params.sample_rate_hz,
+        duration_s=n_samples / params.sample_rate_hz,
         hashes=hashes.hashes,
         offsets_frames=hashes.offsets_frames,
         params_version=params.version,

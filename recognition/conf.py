@@ -70,21 +70,49 @@ class ServiceSettings:
     api_max_clip_s: float = 60.0
     #: anonymous recognitions per client address, as DRF writes rates ("30/minute"; None: no limit)
     api_anon_recognize_rate: str | None = "30/minute"
+    #: seconds of audio in a track uploaded through the API or the admin (checked while decoding)
+    api_max_track_s: float = 30 * 60.0
+    #: live recognitions (websocket streams started) per client address, written as rates are
+    live_recognize_rate: str | None = "30/minute"
+    #: live audio frames per second of audio sent (plus one second's worth): stops floods of tiny frames
+    max_frames_per_s: float = 50.0
+    #: largest request body to the admin (its multi-file upload), bytes
+    admin_max_upload_bytes: int = 512 * 1024 * 1024
+    #: largest request body to any other URL outside the API's uploads, bytes
+    max_request_bytes: int = 1024 * 1024
+    #: a request body that sends nothing for this many seconds is answered 408
+    request_body_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
-        rate = self.api_anon_recognize_rate
-        if rate is not None:
-            parts = str(rate).split("/")
-            if len(parts) != 2 or not parts[0].isdigit() or parts[1][:1] not in {"s", "m", "h", "d"}:
-                raise ValueError(f"api_anon_recognize_rate {rate!r}: write it as N/second, N/minute, N/hour or N/day")
-        if not 0 <= self.speed_search_percent < 50:
-            raise ValueError("speed_search_percent must be in 0..50")
-        if self.speed_search_percent and self.speed_search_step_percent <= 0:
-            raise ValueError("speed_search_step_percent must be positive")
-        for name in ("api_max_track_bytes", "api_max_clip_bytes", "api_max_clip_s", "speed_search_max_s", "speed_search_every_s"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is None and "None" in str(field.type):
+                continue
+            wanted = {"int": int, "float": (int, float), "bool": bool}.get(str(field.type).split(" ")[0], str)
+            if not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool)):
+                raise ValueError(f"{field.name} must be {str(field.type).replace('|', 'or')}, not {value!r}")
+            if wanted is not str and wanted is not bool and value <= 0 and field.name not in NON_NEGATIVE:
+                raise ValueError(f"{field.name} must be positive, not {value!r}")
+            if field.name in NON_NEGATIVE and value < 0:
+                raise ValueError(f"{field.name} cannot be negative, not {value!r}")
+        for name in ("api_anon_recognize_rate", "live_recognize_rate"):
+            rate = getattr(self, name)
+            if rate is not None:
+                parts = str(rate).split("/")
+                if len(parts) != 2 or not parts[0].isdigit() or parts[1][:1] not in {"s", "m", "h", "d"}:
+                    raise ValueError(f"{name} {rate!r}: write it as N/second, N/minute, N/hour or N/day")
+        if self.min_sample_rate_hz > self.max_sample_rate_hz:
+            raise ValueError("min_sample_rate_hz is above max_sample_rate_hz")
+        if self.min_listen_s > self.max_listen_s:
+            raise ValueError("min_listen_s is above max_listen_s")
+        if self.speed_search_percent >= 50:
+            raise ValueError("speed_search_percent must be below 50")
 
+
+# Settings where 0 means something (no votes needed, no tolerance).
+NON_NEGATIVE = frozenset(
+    {"min_aligned_votes", "chance_votes_factor", "tolerance_frames", "min_listen_s", "speed_search_percent"}
+)
 
 SERVICE_KEYS = frozenset(f.name for f in dataclasses.fields(ServiceSettings))
 

@@ -5,28 +5,33 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import sync_to_async
+from channels.auth import get_user
 from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.db import DatabaseError, connection
 
-from . import conf, services
+from . import conf, limits, services
 from .live import (
     CLOSE_CATALOGUE,
     CLOSE_CONFLICT,
+    CLOSE_FORBIDDEN,
     CLOSE_NORMAL,
     CLOSE_TIMEOUT,
     CLOSE_TOO_MANY,
+    CLOSE_UNAUTHORIZED,
+    CLOSE_UNAVAILABLE,
     LiveSession,
     ProtocolError,
+    parse_control,
     parse_start,
 )
 
 logger = logging.getLogger("jamjar.live")
 
-# Live sessions per client address, in this server process.
-_sessions_per_client: Counter = Counter()
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -51,15 +56,48 @@ async def on_pool(func, *args):
 
 
 class IdentifyConsumer(AsyncWebsocketConsumer):
+    # The consumer talks to no other consumer: without a channel layer, a Redis outage
+    # cannot kill live streams through the layer's receive loop (an alias with no layer).
+    channel_layer_alias = "jamjar-live-uses-no-channel-layer"
+
+    async def __call__(self, scope, receive, send) -> None:
+        # Every exit (close, error, a send to a client that has gone) gives the slot back.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
     async def connect(self) -> None:
         self.service = conf.service_settings()
         self.session: LiveSession | None = None
         self.finished = False
-        client = self.scope.get("client") or ("unknown", 0)
-        self.client_key = client[0]
-        if _sessions_per_client[self.client_key] >= self.service.max_sessions_per_client:
-            await self.accept()
-            self.client_key = None
+        self.frames = 0
+        self.client_key = None
+        await self.accept()
+        token = token_from(self.scope)
+        try:
+            if token is not None:
+                user = await off_loop(user_for_token)(token)
+                if user is None:
+                    await self._fail(ProtocolError("bad-token", "the Authorization token is not valid", CLOSE_UNAUTHORIZED))
+                    return
+            elif not self.service.api_open:
+                user = await get_user(self.scope)
+                if not user.is_authenticated:
+                    await self._fail(ProtocolError("not-allowed", "live recognition needs a signed-in user here", CLOSE_FORBIDDEN))
+                    return
+        except DatabaseError:
+            await self._fail(unavailable())
+            return
+        client = (self.scope.get("client") or ("unknown", 0))[0]
+        try:
+            taken = await sync_to_async(limits.take_slot)(
+                client, limit=self.service.max_sessions_per_client, ttl_s=self.service.session_timeout_s + 5
+            )
+        except limits.Unavailable:
+            await self._fail(unavailable())
+            return
+        if not taken:
             await self._fail(
                 ProtocolError(
                     "too-many-sessions",
@@ -68,8 +106,7 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
                 )
             )
             return
-        _sessions_per_client[self.client_key] += 1
-        await self.accept()
+        self.client_key = client
         self._timeout = asyncio.get_running_loop().call_later(self.service.session_timeout_s, self._expire)
 
     def _expire(self) -> None:
@@ -87,11 +124,9 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
         if timeout is not None:
             timeout.cancel()
             self._timeout = None
-        if getattr(self, "client_key", None) is not None:
-            _sessions_per_client[self.client_key] -= 1
-            if _sessions_per_client[self.client_key] <= 0:
-                del _sessions_per_client[self.client_key]
-            self.client_key = None
+        client, self.client_key = getattr(self, "client_key", None), None
+        if client is not None:
+            limits.give_back_slot(client)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         if self.finished:
@@ -105,19 +140,24 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
             await self._fail(error)
         except services.CatalogueVersionMismatch as exc:
             await self._fail(ProtocolError("catalogue-version", str(exc), CLOSE_CATALOGUE))
+        except (DatabaseError, limits.Unavailable) as exc:
+            logger.warning("live stream stopped, a service is down: %s", exc)
+            await self._fail(unavailable())
 
     async def _control(self, text: str) -> None:
-        try:
-            message = json.loads(text)
-        except json.JSONDecodeError:
-            raise ProtocolError("bad-json", "text messages must be JSON control messages") from None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            raise ProtocolError("bad-message", 'control messages are JSON objects with a "type"')
+        message = parse_control(text)
         kind = message["type"]
         if kind == "start":
             if self.session is not None:
                 raise ProtocolError("already-started", "this stream has already started", CLOSE_CONFLICT)
             rate = parse_start(message, self.service)
+            client = self.client_key
+            if not await sync_to_async(limits.within_rate)(client, self.service.live_recognize_rate, scope="live"):
+                raise ProtocolError(
+                    "too-many-recognitions",
+                    f"at most {self.service.live_recognize_rate} live recognitions per client address",
+                    CLOSE_TOO_MANY,
+                )
             self.session = await off_loop(lambda: LiveSession(sample_rate_hz=rate, service=self.service))()
             await self._send({"type": "listening", "sample_rate": rate, "max_seconds": self.service.max_listen_s})
         elif kind == "stop":
@@ -130,7 +170,14 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
     async def _audio(self, frame: bytes) -> None:
         if self.session is None:
             raise ProtocolError("not-started", 'send {"type": "start", ...} before audio', CLOSE_CONFLICT)
-        step = await on_pool(self.session.feed, frame)
+        self.frames += 1
+        if self.frames > self.service.max_frames_per_s * (self.session.seconds + 1.0):
+            raise ProtocolError(
+                "too-many-frames",
+                f"at most {self.service.max_frames_per_s:g} frames per second of audio: send longer frames",
+                CLOSE_TOO_MANY,
+            )
+        step = await on_pool(feed_or_reconnect, self.session, frame)
         if step.done:
             await self._finish(step)
         else:
@@ -139,18 +186,67 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
 
     async def _finish(self, step) -> None:
         self.finished = True
-        for message in step.messages:
-            await self._send(message)
-        if step.result is not None:
-            await off_loop(services.log_recognition)(step.result, source="browser")
-        self._release()
+        try:
+            for message in step.messages:
+                await self._send(message)
+        finally:
+            # The answer is logged and the slot freed even when the client has already gone.
+            self._release()
+            if step.result is not None:
+                await off_loop(services.log_recognition)(step.result, source="browser")
         await self.close(code=CLOSE_NORMAL)
 
     async def _fail(self, error: ProtocolError) -> None:
         self.finished = True
-        await self._send(error.as_message())
-        self._release()
+        try:
+            await self._send(error.as_message())
+        finally:
+            self._release()
         await self.close(code=error.close_code)
 
     async def _send(self, message: dict) -> None:
         await self.send(text_data=json.dumps(message))
+
+
+def token_from(scope) -> str | None:
+    """The key of an "Authorization: Token <key>" header, if the client sent one."""
+    value = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+    kind, _, key = value.partition(" ")
+    return key.strip() if kind.lower() == "token" and key.strip() else None
+
+
+def user_for_token(key: str):
+    """The active user holding this API token, else None."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=key).first()
+    return token.user if token is not None and token.user.is_active else None
+
+
+class OriginOrTokenValidator:
+    """Browsers must come from an allowed Origin (they send their cookies to any site's
+    websocket); a client that sends an API token is not a browser riding on cookies, so it
+    may omit Origin: the consumer checks its token instead."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.origin_checked = AllowedHostsOriginValidator(app)
+
+    async def __call__(self, scope, receive, send):
+        if token_from(scope) is not None:
+            return await self.app(scope, receive, send)
+        return await self.origin_checked(scope, receive, send)
+
+
+def unavailable() -> ProtocolError:
+    return ProtocolError("unavailable", "the catalogue is unavailable right now: try again in a few seconds", CLOSE_UNAVAILABLE)
+
+
+def feed_or_reconnect(session: LiveSession, frame: bytes):
+    """session.feed on a pool thread; a database error drops that thread's connection, so
+    the next frame after an outage opens a fresh one instead of reusing the dead one."""
+    try:
+        return session.feed(frame)
+    except DatabaseError:
+        connection.close()
+        raise

@@ -7,6 +7,7 @@ into the server messages of the protocol documented in the README.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from . import conf, services
@@ -29,15 +30,62 @@ class ProtocolError(Exception):
         return {"type": "error", "code": self.code, "message": self.message}
 
 
-# Close codes: 1000 normal; 1009 frame too big (RFC 6455); 4xxx are jamjar's own.
+# Close codes: 1000 normal; 4xxx are jamjar's own, after the HTTP status they resemble.
 CLOSE_NORMAL = 1000
-CLOSE_TOO_BIG = 1009
+CLOSE_TOO_BIG = 4413
 CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_TIMEOUT = 4408
 CLOSE_CONFLICT = 4409
 CLOSE_UNSUPPORTED = 4415
 CLOSE_TOO_MANY = 4429
 CLOSE_CATALOGUE = 4500
+# RFC 6455 "try again later": the database or the cache is down for now.
+CLOSE_UNAVAILABLE = 1013
+
+
+# A control message is a small JSON object: anything longer or deeper is refused unparsed.
+MAX_CONTROL_CHARS = 4096
+MAX_CONTROL_DEPTH = 4
+
+
+def parse_control(text: str) -> dict:
+    """A control message as a dict; ProtocolError for anything else, checked before parsing
+    so that no text (a megabyte, or "[" * 100000) can make the parser work hard or recurse."""
+    if len(text) > MAX_CONTROL_CHARS:
+        raise ProtocolError("bad-json", f"control messages are at most {MAX_CONTROL_CHARS} characters")
+    if nesting_depth(text) > MAX_CONTROL_DEPTH:
+        raise ProtocolError("bad-json", f"control messages nest at most {MAX_CONTROL_DEPTH} levels deep")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise ProtocolError("bad-json", "text messages must be JSON control messages") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError("bad-message", 'control messages are JSON objects with a "type"')
+    return message
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of [ and { in JSON text, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def parse_start(message: dict, service: conf.ServiceSettings) -> int:

@@ -62,3 +62,13 @@ def subprocess_env(base: dict | None = None, **extra: str) -> dict:
     env["DJANGO_SETTINGS_MODULE"] = "jamjar_site.settings"
     env.setdefault("SECRET_KEY", "test-suite-only-key")
     return env
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts():
+    """Live-session and rate counts start at zero in every test (with Redis they would
+    otherwise carry over from the test before, or from the run before)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

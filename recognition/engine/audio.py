@@ -6,6 +6,9 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +48,24 @@ def decode_file(
     ffmpeg downmixes and resamples (with its own anti-aliasing filter), so a 48 kHz copy
     of a 44.1 kHz track lands on the same samples.  limit_s keeps only the first seconds
     after start_s.  Raises AudioDecodeError with ffmpeg's reason for anything that is not
-    decodable audio.
+    decodable audio.  A whole file is held in memory: for long ones, use decode_chunks.
     """
+    chunks = list(decode_chunks(path, sample_rate_hz=sample_rate_hz, limit_s=limit_s, start_s=start_s))
+    return np.concatenate(chunks)
+
+
+def decode_chunks(
+    path: str | os.PathLike,
+    *,
+    sample_rate_hz: int,
+    limit_s: float | None = None,
+    start_s: float = 0.0,
+    chunk_s: float = 30.0,
+) -> Iterator[np.ndarray]:
+    """decode_file, a chunk of at most chunk_s seconds at a time (float32 [shape=(n,)] each),
+    so that memory does not grow with the length of the file.  The decoder is stopped when
+    the caller stops iterating.  Raises AudioDecodeError as decode_file does, at the end
+    (ffmpeg's verdict comes when it exits)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -65,17 +84,35 @@ def decode_file(
     if limit_s is not None:
         command += ["-t", f"{limit_s:.3f}"]
     command += ["-ac", "1", "-ar", str(sample_rate_hz), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
-    try:
-        done = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise AudioDecodeError(f"{path.name}: decoding took longer than {DECODE_TIMEOUT_S} s") from exc
-    reason = _first_error_line(done.stderr)
-    if done.returncode != 0:
+    chunk_bytes = max(2, int(chunk_s * sample_rate_hz) * 2)
+    deadline = time.monotonic() + DECODE_TIMEOUT_S
+    # ffmpeg's messages go to a file: a pipe nobody reads while the samples flow could fill and stall it.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        try:
+            decoded = 0
+            while True:
+                block = process.stdout.read(chunk_bytes)
+                if time.monotonic() > deadline:
+                    raise AudioDecodeError(f"{path.name}: decoding took longer than {DECODE_TIMEOUT_S} s")
+                if not block:
+                    break
+                decoded += len(block)
+                yield pcm16_to_float(block)
+            returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired as exc:
+            raise AudioDecodeError(f"{path.name}: decoding took longer than {DECODE_TIMEOUT_S} s") from exc
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+        errors.seek(0)
+        reason = _first_error_line(errors.read(64 * 1024))
+    if returncode != 0:
         raise AudioDecodeError(f"{path.name}: not decodable audio ({reason or 'ffmpeg failed'})")
-    samples = pcm16_to_float(done.stdout)
-    if len(samples) == 0:
+    if decoded < 2:
         raise AudioDecodeError(f"{path.name}: no audio stream found ({reason or 'no samples decoded'})")
-    return samples
 
 
 def _first_error_line(stderr: bytes) -> str:

@@ -37,8 +37,9 @@ def test_list_is_open_and_paginated(anon, catalogue):
     assert len(page["results"]) == 3
     assert page["next"] and "page=2" in page["next"]
     first = page["results"][0]
-    assert {"id", "title", "artist", "album", "duration_s", "fingerprint_count", "params_version", "sha1"} <= set(first)
+    assert {"id", "title", "artist", "album", "duration_s", "fingerprint_count", "params_version"} <= set(first)
     assert "source_path" not in first  # a server path is nobody's business
+    assert "sha1" not in first and "original_filename" not in first  # nor, but to staff, which file it was
     assert anon.get(page["next"]).json()["results"][0]["id"] not in {song["id"] for song in page["results"]}
 
 
@@ -58,11 +59,16 @@ def test_ordering(anon, catalogue):
     assert ids == sorted(ids)
 
 
+def test_staff_see_the_content_hash_and_file_name(staff_client, catalogue):
+    body = staff_client.get(detail(catalogue[11].pk)).json()
+    assert (body["sha1"], body["original_filename"]) == (catalogue[11].sha1, catalogue[11].original_filename)
+
+
 def test_read_one_and_missing_one(anon, catalogue):
     song = catalogue[11]
     response = anon.get(detail(song.pk))
     assert response.status_code == 200
-    assert response.json()["sha1"] == song.sha1
+    assert response.json()["title"] == song.title and "sha1" not in response.json()
     missing = anon.get(detail(999_999))
     assert missing.status_code == 404
     assert missing.json() == {"detail": "No Song matches the given query."}

@@ -17,6 +17,11 @@ def test_stats_count_songs_fingerprints_hours_and_size(anon, catalogue):
     assert stats["songs"] == 4
     assert stats["fingerprints"] == Fingerprint.objects.count() > 0
     assert stats["audio_hours"] == pytest.approx(4 * 24.0 / 3600, rel=0.01)
+    assert "database_bytes" not in stats and "fingerprint_table_bytes" not in stats  # staff only
+
+
+def test_staff_see_the_tables_sizes(staff_client, catalogue):
+    stats = staff_client.get("/api/stats/").json()
     assert set(stats["database_bytes"]) == {"fingerprint", "song"}
     assert stats["fingerprint_table_bytes"] == stats["database_bytes"]["fingerprint"]
 

@@ -17,6 +17,7 @@ from django.db.models import Count
 from catalog.models import Fingerprint, Song
 from tests.audio_fixtures import synth_song, write_wav
 from tests.conftest import subprocess_env
+from tests.servers import MariaDB
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,7 +95,22 @@ def _manage(*args, env):
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # its workers, forkserver and resource tracker share its session id
     )
+
+
+def processes_of_session(session_id: int) -> list[str]:
+    """'pid command' of every live process in that session."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[3]) == session_id and fields[0] not in {"Z", "X"}:
+            found.append(f"{stat.parent.name} {cmdline[:120]}")
+    return found
 
 
 @pytest.fixture
@@ -117,6 +133,11 @@ def test_sigkill_midway_then_rerun_finishes_with_no_duplicates(many_songs):
         time.sleep(0.02)
     os.kill(job.pid, signal.SIGKILL)
     job.wait()
+    # Its workers (about 0.5 GB on a real library), forkserver and resource tracker go too.
+    deadline = time.monotonic() + 10
+    while processes_of_session(job.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_of_session(job.pid) == []
     partial = Song.objects.count()
     assert 3 <= partial < 16
     assert_catalogue_consistent()
@@ -127,6 +148,39 @@ def test_sigkill_midway_then_rerun_finishes_with_no_duplicates(many_songs):
     assert f"new: {16 - partial}  skipped: {partial}  failed: 0" in out.decode()
     assert Song.objects.count() == 16
     assert_catalogue_consistent()
+
+
+@pytest.mark.slow
+def test_a_lost_database_ends_the_run_with_one_line_and_the_summary(many_songs, tmp_path):
+    db = MariaDB()
+    try:
+        env = {**subprocess_env(), "DATABASE_URL": db.url}
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        job = _manage("fingerprint_dir", str(many_songs), "--workers", "2", "--no-progress", env=env)
+
+        def songs() -> int:
+            query = ["mariadb", "-h127.0.0.1", f"-P{db.port}", "-uroot", "-N", "-e", "SELECT COUNT(*) FROM jamjar.catalog_song"]
+            return int(subprocess.run(query, capture_output=True, text=True, check=True).stdout)
+
+        deadline = time.monotonic() + 120
+        while songs() < 2:
+            assert job.poll() is None and time.monotonic() < deadline, job.communicate()
+            time.sleep(0.05)
+        db.stop()
+        out, err = job.communicate(timeout=120)
+        assert job.returncode == 1
+        lines = err.decode().strip().splitlines()
+        assert len(lines) == 1 and "the database went away" in lines[0], err.decode()
+        assert "new: " in out.decode() and int(out.decode().split("new: ")[1].split()[0]) >= 2
+        assert processes_of_session(job.pid) == []
+
+        db.start()  # what was stored is whole: every song has all its fingerprints
+        check = ["mariadb", "-h127.0.0.1", f"-P{db.port}", "-uroot", "-N", "-e",
+                 "SELECT COUNT(*) FROM jamjar.catalog_song s WHERE s.fingerprint_count <> "
+                 "(SELECT COUNT(*) FROM jamjar.catalog_fingerprint f WHERE f.song_id = s.id)"]
+        assert subprocess.run(check, capture_output=True, text=True, check=True).stdout.strip() == "0"
+    finally:
+        db.remove()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -158,7 +158,18 @@ async def test_oversized_frame_is_refused(catalogue, settings):
     settings.JAMJAR = {"max_frame_bytes": 1000}
     comm = await started()
     await comm.send_to(bytes_data=b"\x00" * 1002)
-    await expect_error(comm, "frame-too-large", 1009)
+    await expect_error(comm, "frame-too-large", 4413)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100000 + "]" * 100000, '{"type": "start", "x": ' + "[" * 50 + "]" * 50 + "}", " " * 5000 + "{}"],
+    ids=["100000-deep", "50-deep-in-a-start", "over-4096-characters"],
+)
+async def test_deep_or_huge_json_is_bad_json_not_a_crash(catalogue, text):
+    comm = await started()
+    await comm.send_to(text_data=text)
+    await expect_error(comm, "bad-json", 4400)
 
 
 async def test_random_garbage_bytes_are_answered_not_crashed(catalogue):
@@ -196,3 +207,11 @@ async def test_a_session_that_outlives_its_time_is_closed(catalogue, settings):
     settings.JAMJAR = {"session_timeout_s": 0.5}
     comm = await started()
     await expect_error(comm, "session-timeout", 4408)
+
+
+async def test_brackets_inside_strings_do_not_count_as_nesting(catalogue):
+    comm = communicator()
+    assert (await comm.connect())[0]
+    await start(comm, note='[[[[[[[[{{{{\\"[[[[')
+    assert (await receive(comm))["type"] == "listening"
+    await comm.disconnect()

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog.bulk import DEFAULT_EXTENSIONS, FileEvent, ingest_directory
+from catalog.bulk import DEFAULT_EXTENSIONS, CatalogueLost, FileEvent, ingest_directory
 
 
 class Command(BaseCommand):
@@ -36,12 +36,21 @@ class Command(BaseCommand):
             summary = ingest_directory(directory, extensions=tuple(ext), workers=workers, limit_s=limit, on_file=on_file)
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from exc
+        except CatalogueLost as lost:
+            bar.close()
+            self.print_summary(lost.summary)
+            raise CommandError(
+                f"the database went away ({lost}); every song stored so far is whole: run again to finish", returncode=1
+            ) from None
         finally:
             bar.close()
+        self.print_summary(summary)
+        if summary.failed:
+            raise CommandError(f"{summary.failed} file(s) could not be fingerprinted (listed above)", returncode=1)
+
+    def print_summary(self, summary) -> None:
         self.stdout.write(
             f"new: {summary.new}  skipped: {summary.skipped}  failed: {summary.failed}  "
             f"audio: {summary.audio_s / 3600:.2f} h  fingerprints: {summary.fingerprints}  "
             f"time: {summary.elapsed_s:.1f} s  speed: {summary.realtime_factor:.0f}x realtime"
         )
-        if summary.failed:
-            raise CommandError(f"{summary.failed} file(s) could not be fingerprinted (listed above)", returncode=1)

@@ -1,0 +1,161 @@
+"""Real server processes for end-to-end tests: jamjar on scripts/serve, and when a test needs
+its own, MariaDB and Redis instances on free ports that it may stop and start."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, *, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready after {timeout_s:g} s")
+
+
+def port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class JamjarServer:
+    """scripts/serve on a free loopback port, with the environment given."""
+
+    def __init__(self, env: dict) -> None:
+        self.port = free_port()
+        self.log_path = Path(tempfile.mkstemp(prefix="jamjar-serve-", suffix=".log")[1])
+        self._log = open(self.log_path, "wb")
+        self._final_log: str | None = None
+        self.process = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "serve"), f"127.0.0.1:{self.port}"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        try:
+            wait_until(lambda: port_open(self.port), timeout_s=90, what="scripts/serve")
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(self.log())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        if self._final_log is not None:
+            return self._final_log
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+        if self._final_log is None:  # kept for the test's messages; the file goes
+            self._final_log = self.log()
+            self.log_path.unlink(missing_ok=True)
+
+
+class ServiceProcess:
+    """A server process a test may stop (SIGTERM, then wait) and start again."""
+
+    process: subprocess.Popen | None = None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.process = None
+
+
+class MariaDB(ServiceProcess):
+    """A MariaDB server of the test's own (own datadir and port), which it may stop and start."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="jamjar-mariadb-"))
+        (self.folder / "tmp").mkdir()
+        for path in (self.folder, self.folder / "tmp"):  # the server runs as mysql and makes its socket here
+            shutil.chown(path, "mysql", "mysql")
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        try:
+            subprocess.run(
+                ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}", "--skip-test-db"],
+                check=True, capture_output=True,
+            )
+            self.start()
+            subprocess.run(
+                ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-e", "CREATE DATABASE jamjar CHARACTER SET utf8mb4"],
+                check=True,
+            )
+        except BaseException:
+            self.remove()  # a half-made instance leaves no server and no folder behind
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"mysql://root@127.0.0.1:{self.port}/jamjar"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}",
+             f"--tmpdir={self.folder / 'tmp'}", f"--port={self.port}", f"--socket={self.folder / 'm.sock'}",
+             "--bind-address=127.0.0.1", "--skip-grant-tables", "--innodb-buffer-pool-size=64M",
+             "--skip-log-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open(self.port), timeout_s=60, what="MariaDB")
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Redis(ServiceProcess):
+    """A redis-server of the test's own on a free port (no persistence), stoppable."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open(self.port), timeout_s=30, what="Redis")
