@@ -250,12 +250,15 @@ class ListeningSession:
         query_frames, song_frames = matched_pairs(hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets)
         # the stretched query's frame t is the clip's frame t / factor
         fit = fit_time_ratio(query_frames / factor, song_frames)
-        if fit is not None:
-            ratio = round(fit[0], 3)
-            if abs(ratio - 1.0) < UNCHANGED_WITHIN:
-                ratio = 1.0
-            result.match = dataclasses.replace(match, speed_ratio=ratio)
-            result.matches = [result.match, *result.matches[1:]] if result.matches else [result.match]
+        if fit is None:
+            return
+        # Keep the factor the answer was found at (1.0 unstretched) unless the clip is long
+        # enough to tell the fitted ratio from it.
+        ratio = round(fit.ratio, 3) if abs(fit.ratio - factor) > fit.resolution else factor
+        if abs(ratio - 1.0) < UNCHANGED_WITHIN:
+            ratio = 1.0
+        result.match = dataclasses.replace(match, speed_ratio=ratio)
+        result.matches = [result.match, *result.matches[1:]]
 
     def _vote(self, hashes) -> None:
         if len(hashes) == 0:

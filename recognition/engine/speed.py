@@ -11,6 +11,7 @@ fit_time_ratio finds how fast the clip's time runs against the song's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -48,6 +49,18 @@ def stretch(samples: np.ndarray, factor: float) -> np.ndarray:
     return out.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class TimeFit:
+    """A line song_frame = ratio * query_frame + offset_frames through one song's matches."""
+
+    ratio: float
+    offset_frames: float
+    inliers: int
+    #: the smallest change of ratio these inliers can tell apart: three standard errors of
+    #: the fitted slope (a 1 s clip cannot tell 1.00 from 1.03; a 10 s clip can)
+    resolution: float
+
+
 def fit_time_ratio(
     query_frames: np.ndarray,
     song_frames: np.ndarray,
@@ -55,7 +68,7 @@ def fit_time_ratio(
     max_change: float = 0.08,
     step: float = 0.0025,
     tolerance_frames: float = 1.5,
-) -> tuple[float, float, int] | None:
+) -> TimeFit | None:
     """How fast the clip's time runs against the song's, from one song's matched hashes.
 
     query_frames, song_frames: float64 [shape=(n,)], the anchor frame of each hash shared by
@@ -63,7 +76,7 @@ def fit_time_ratio(
     a line song = ratio * query + offset; chance hits scatter.  Every ratio on a grid of
     `step` within 1 +- max_change is scored by the most hashes within tolerance_frames of
     one such line, and the best line is refined by least squares on those hashes.
-    Returns (ratio, offset_frames, inliers), or None with fewer than 3 pairs or inliers.
+    Returns a TimeFit, or None with fewer than 3 pairs or inliers.
     """
     q = np.asarray(query_frames, dtype=np.float64)
     s = np.asarray(song_frames, dtype=np.float64)
@@ -81,8 +94,13 @@ def fit_time_ratio(
     inliers = np.abs(s - ratios[best_row] * q - centre) <= tolerance_frames
     if inliers.sum() < 3:
         return None
-    if np.ptp(q[inliers]) > 0:
-        ratio, offset = np.polyfit(q[inliers], s[inliers], 1)
-    else:  # every inlier at one query frame: the slope is unknown, keep the grid's
-        ratio, offset = ratios[best_row], centre
-    return float(ratio), float(offset), int(inliers.sum())
+    q_in, s_in = q[inliers], s[inliers]
+    spread = float(np.sum((q_in - q_in.mean()) ** 2))
+    if spread == 0:  # every inlier at one query frame: the slope is unknown, keep the grid's
+        return TimeFit(float(ratios[best_row]), float(centre), int(inliers.sum()), float("inf"))
+    ratio, offset = np.polyfit(q_in, s_in, 1)
+    residual = s_in - (ratio * q_in + offset)
+    # Frames are whole numbers: never trust the residuals to be below a quarter frame.
+    sigma = max(float(np.sqrt(np.sum(residual**2) / max(len(q_in) - 2, 1))), 0.25)
+    resolution = 3 * sigma / np.sqrt(spread)
+    return TimeFit(float(ratio), float(offset), int(inliers.sum()), float(resolution))

@@ -39,10 +39,18 @@ def test_fit_recovers_ratio_and_offset_among_chance_hits():
     chance_s = rng.uniform(0, 5000, 200)
     fit = fit_time_ratio(np.r_[query, chance_q], np.r_[song, chance_s])
     assert fit is not None
-    ratio, offset, inliers = fit
-    assert ratio == pytest.approx(1.04, abs=0.003)
-    assert offset == pytest.approx(900, abs=2)
-    assert inliers >= 75
+    assert fit.ratio == pytest.approx(1.04, abs=0.003)
+    assert fit.offset_frames == pytest.approx(900, abs=2)
+    assert fit.inliers >= 75
+    assert 0 < fit.resolution < 0.01  # 80 hashes over 150 frames pin the slope well
+
+
+def test_fit_of_a_short_clip_cannot_resolve_a_small_change():
+    query = np.arange(0.0, 30.0, 3.0)  # 1 s of anchors
+    song = query + 500 + np.array([0, 1, -1, 0, 1, 0, -1, 1, 0, -1])
+    fit = fit_time_ratio(query, song)
+    assert fit is not None
+    assert fit.resolution > 0.02
 
 
 def test_fit_needs_three_pairs():
