@@ -41,8 +41,9 @@ class ServiceSettings:
     speed_search_margin: float = 2.5
     #: the speed search reads at most the first this many seconds of a query
     speed_search_max_s: float = 12.0
-    #: a live stream with no answer yet is searched again after each this many seconds of audio
-    speed_search_every_s: float = 3.0
+    #: a stream with no answer after this many seconds of audio starts the speed search
+    #: (a file or API clip without an answer is searched at its end, however short)
+    speed_search_after_s: float = 3.0
     #: live listening (websocket, listen command): give up after this many seconds
     max_listen_s: float = 15.0
     #: a live answer is not given before this much audio (avoids deciding on a blip)

@@ -20,8 +20,9 @@ from .engine.audio import decode_file
 from .engine.convert import frames_to_seconds
 from .engine.matching import Candidate, Decision, OffsetTally, decide, matched_pairs, offset_votes
 from .engine.params import FingerprintParams
-from .engine.speed import fit_time_ratio, stretch, stretch_factors
-from .engine.stream import Hashes, StreamingFingerprinter, fingerprint
+from .engine.resample import StreamResampler
+from .engine.speed import fit_time_ratio, stretch_factors
+from .engine.stream import Hashes, StreamingFingerprinter
 
 logger = logging.getLogger("jamjar.recognition")
 
@@ -107,6 +108,32 @@ def check_catalogue_version(params: FingerprintParams) -> None:
         )
 
 
+class _Stretch:
+    """One factor of the speed search: the stream stretched, fingerprinted and tallied."""
+
+    def __init__(self, factor: float, params: FingerprintParams) -> None:
+        # Resampling 8000 Hz audio to 8000 * factor Hz and reading it back as 8000 Hz
+        # stretches it by factor; the stream resampler keeps it chunk-invariant.
+        out_rate_hz = int(round(params.sample_rate_hz * factor))
+        self.factor = out_rate_hz / params.sample_rate_hz
+        self._resampler = StreamResampler(params.sample_rate_hz, out_rate_hz)
+        self._fingerprinter = StreamingFingerprinter(params, query=True)
+        self.tally = OffsetTally()
+        self.hashes: list[Hashes] = []
+
+    def push(self, samples: np.ndarray, *, final: bool) -> Hashes:
+        stretched = self._resampler.push(samples) if len(samples) else np.zeros(0, dtype=np.float32)
+        if not final:
+            return self._fingerprinter.push(stretched)
+        tail = np.concatenate([stretched, self._resampler.flush()])
+        return Hashes.concat([self._fingerprinter.push(tail), self._fingerprinter.flush()])
+
+    def vote(self, hashes: Hashes, db_hashes: np.ndarray, db_songs: np.ndarray, db_offsets: np.ndarray) -> None:
+        if len(hashes):
+            self.hashes.append(hashes)
+            self.tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
+
+
 class ListeningSession:
     """Incremental recognition of one stream of audio at the engine rate.
 
@@ -138,11 +165,12 @@ class ListeningSession:
         self._factors = stretch_factors(
             max_percent=self.service.speed_search_percent, step_percent=self.service.speed_search_step_percent
         )
-        self._kept: list[np.ndarray] = []  # the first speed_search_max_s of audio, for the speed search
+        # The speed search: the first speed_search_max_s of audio, kept until it starts, then
+        # one _Stretch per factor fed as the stream goes on.
+        self._kept: list[np.ndarray] = []
         self._kept_samples = 0
-        self._searched_samples = 0
-        self._next_search_s = self.service.speed_search_every_s
-        self._speed: list[tuple[Candidate, float, Hashes]] = []  # best per song, best first
+        self._stretches: list[_Stretch] = []
+        self._speed: list[tuple[Candidate, _Stretch]] = []  # best stretch per song, best first
         self._answered_by_speed = False  # set by result(): the answer came from the speed search
 
     @property
@@ -152,16 +180,19 @@ class ListeningSession:
     def push(self, samples: np.ndarray) -> RecognitionResult:
         """Add samples (float32 mono at params.sample_rate_hz); return the answer so far."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        self._keep(samples)
+        within = self._keep(samples)
         started = time.perf_counter()
         hashes = self._fingerprinter.push(samples)
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
         result = self.result()
-        if result.match is None and self._factors and self.seconds >= self._next_search_s:
-            self._next_search_s = self.seconds + self.service.speed_search_every_s
-            if self._speed_search():
+        if self._stretches:
+            if len(within):
+                self._advance_stretches(within, final=False)
                 result = self.result()
+        elif result.match is None and self._factors and self.seconds >= self.service.speed_search_after_s:
+            self._start_stretches(final=False)
+            result = self.result()
         previous, self._last_match = self._last_match, result.match
         if result.match is not None and self._answered_by_speed:
             # found by the speed search, whose own rule is stricter: nothing to wait for
@@ -186,43 +217,53 @@ class ListeningSession:
             self._vote(hashes)
             self.finished = True
         result = self.result()
-        if result.match is None and self._factors:
-            self._speed_search()
+        if self._stretches:
+            self._advance_stretches(np.zeros(0, dtype=np.float32), final=True)
+            result = self.result()
+        elif result.match is None and self._factors:
+            self._start_stretches(final=True)
             result = self.result()
         result.confirmed = result.match is not None
         if result.confirmed:
             self._fit_speed_ratio(result)
         return result
 
-    def _keep(self, samples: np.ndarray) -> None:
+    def _keep(self, samples: np.ndarray) -> np.ndarray:
+        """Keep what falls in the first speed_search_max_s; return that part."""
         room = int(self.service.speed_search_max_s * self.params.sample_rate_hz) - self._kept_samples
-        if self._factors and room > 0 and len(samples):
-            self._kept.append(samples[:room].copy())
-            self._kept_samples += min(room, len(samples))
+        within = samples[: max(room, 0)]
+        if self._factors and len(within) and not self._stretches:
+            self._kept.append(within.copy())
+        self._kept_samples += len(within)
+        return within
 
-    def _speed_search(self) -> bool:
-        """Try the audio kept so far at every stretch factor; False if there was nothing new."""
-        if self._kept_samples <= self._searched_samples:
-            return False
-        self._searched_samples = self._kept_samples
-        audio = np.concatenate(self._kept)
-        best: dict[int, tuple[Candidate, float, Hashes]] = {}
-        for factor in self._factors:
-            started = time.perf_counter()
-            hashes = fingerprint(stretch(audio, factor), self.params, query=True)
-            fingerprinted = time.perf_counter()
-            db_hashes, db_songs, db_offsets = selectors.fingerprint_rows(hashes.hashes)
-            looked_up = time.perf_counter()
-            tally = OffsetTally()
-            tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
-            for candidate in tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames):
+    def _start_stretches(self, *, final: bool) -> None:
+        """Start the speed search with every factor, on the audio kept so far."""
+        self._stretches = [_Stretch(factor, self.params) for factor in self._factors]
+        kept = np.concatenate(self._kept) if self._kept else np.zeros(0, dtype=np.float32)
+        self._kept = []
+        self._advance_stretches(kept, final=final)
+
+    def _advance_stretches(self, samples: np.ndarray, *, final: bool) -> None:
+        """Fingerprint new audio at every stretch; one lookup for all of their hashes."""
+        started = time.perf_counter()
+        new = [stretch.push(samples, final=final) for stretch in self._stretches]
+        fingerprinted = time.perf_counter()
+        self.timings.fingerprint_s += fingerprinted - started
+        wanted = [hashes.hashes for hashes in new if len(hashes)]
+        if not wanted:
+            return
+        db_hashes, db_songs, db_offsets = selectors.fingerprint_rows(np.concatenate(wanted))
+        looked_up = time.perf_counter()
+        self.timings.lookup_s += looked_up - fingerprinted
+        best: dict[int, tuple[Candidate, _Stretch]] = {}
+        for stretch, hashes in zip(self._stretches, new):
+            stretch.vote(hashes, db_hashes, db_songs, db_offsets)
+            for candidate in stretch.tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames):
                 if candidate.song_id not in best or candidate.aligned_votes > best[candidate.song_id][0].aligned_votes:
-                    best[candidate.song_id] = (candidate, factor, hashes)
-            self.timings.fingerprint_s += fingerprinted - started
-            self.timings.lookup_s += looked_up - fingerprinted
-            self.timings.align_s += time.perf_counter() - looked_up
+                    best[candidate.song_id] = (candidate, stretch)
         self._speed = sorted(best.values(), key=lambda entry: (-entry[0].aligned_votes, entry[0].song_id))
-        return True
+        self.timings.align_s += time.perf_counter() - looked_up
 
     def _speed_decision(self, candidates: list[Candidate]) -> Decision:
         """The no-match rule for the speed search's best song: its own bar and margin, and the
@@ -241,7 +282,8 @@ class ListeningSession:
         """Replace the answer's speed_ratio by the one its matched hashes show (one lookup)."""
         match = result.match
         if self._answered_by_speed:
-            _, factor, hashes = self._speed[0]
+            stretch = self._speed[0][1]
+            factor, hashes = stretch.factor, Hashes.concat(stretch.hashes)
         else:
             factor, hashes = 1.0, Hashes.concat(self._hashes)
         started = time.perf_counter()
@@ -290,7 +332,7 @@ class ListeningSession:
                 decision = speed_decision
                 self._answered_by_speed = True
                 candidates = [entry[0] for entry in self._speed[: self.top_n]]
-                ratios = {entry[0].song_id: entry[1] for entry in self._speed[: self.top_n]}
+                ratios = {entry[0].song_id: entry[1].factor for entry in self._speed[: self.top_n]}
         self.timings.align_s += time.perf_counter() - started
         matches = self._describe(candidates, ratios)
         return RecognitionResult(

@@ -2,8 +2,8 @@
 
 The hashes hold exact frequency bins, so a clip played 1 % fast (every frequency 1 % higher)
 already loses most of them.  A query is therefore also tried stretched by a grid of
-factors: stretched by the right one, a clip that was sped up has its pitch and tempo back.
-A pitch shift is undone the same way (its tempo is then off by the factor, which the
+factors (the service resamples it with the stream resampler): stretched by the right one,
+a clip that was sped up has its pitch and tempo back.  A pitch shift is undone the same way (its tempo is then off by the factor, which the
 +-1 frame vote tolerance and the 32 ms frames absorb up to about 5 %); a tempo change alone
 needs no stretch at all.  Which of these it was is read afterwards from the matched hashes:
 fit_time_ratio finds how fast the clip's time runs against the song's.
@@ -12,14 +12,8 @@ fit_time_ratio finds how fast the clip's time runs against the song's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
-from scipy.signal import resample_poly
-
-#: stretch factors are taken as fractions with at most this denominator (0.25 % resolution
-#: near 1.0 needs 400; a larger one makes resample_poly's filter longer for nothing)
-STRETCH_MAX_DENOMINATOR = 400
 
 
 def stretch_factors(*, max_percent: float, step_percent: float) -> list[float]:
@@ -37,18 +31,6 @@ def stretch_factors(*, max_percent: float, step_percent: float) -> list[float]:
     return [round(f, 6) for f in factors if f > 0]
 
 
-def stretch(samples: np.ndarray, factor: float) -> np.ndarray:
-    """Resample so the signal lasts factor times as long, all its frequencies divided by factor.
-
-    samples: float32 [shape=(n,)].  Returns float32 [shape=(about n * factor,)].
-    """
-    ratio = Fraction(factor).limit_denominator(STRETCH_MAX_DENOMINATOR)
-    if ratio == 1:
-        return np.asarray(samples, dtype=np.float32).copy()
-    out = resample_poly(np.asarray(samples, dtype=np.float64), ratio.numerator, ratio.denominator)
-    return out.astype(np.float32)
-
-
 @dataclass(frozen=True)
 class TimeFit:
     """A line song_frame = ratio * query_frame + offset_frames through one song's matches."""
@@ -56,8 +38,9 @@ class TimeFit:
     ratio: float
     offset_frames: float
     inliers: int
-    #: the smallest change of ratio these inliers can tell apart: three standard errors of
-    #: the fitted slope (a 1 s clip cannot tell 1.00 from 1.03; a 10 s clip can)
+    #: the smallest change of ratio these inliers can tell apart: five standard errors of
+    #: the fitted slope, as peak times jitter with heavier tails than a normal law's (a 1 s
+    #: clip cannot tell 1.00 from 1.03; a 10 s clip can)
     resolution: float
 
 
@@ -100,7 +83,7 @@ def fit_time_ratio(
         return TimeFit(float(ratios[best_row]), float(centre), int(inliers.sum()), float("inf"))
     ratio, offset = np.polyfit(q_in, s_in, 1)
     residual = s_in - (ratio * q_in + offset)
-    # Frames are whole numbers: never trust the residuals to be below a quarter frame.
-    sigma = max(float(np.sqrt(np.sum(residual**2) / max(len(q_in) - 2, 1))), 0.25)
-    resolution = 3 * sigma / np.sqrt(spread)
+    # Frames are whole numbers and peaks jitter by one: never trust residuals below half a frame.
+    sigma = max(float(np.sqrt(np.sum(residual**2) / max(len(q_in) - 2, 1))), 0.5)
+    resolution = 5 * sigma / np.sqrt(spread)
     return TimeFit(float(ratio), float(offset), int(inliers.sum()), float(resolution))

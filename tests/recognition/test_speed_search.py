@@ -76,4 +76,4 @@ def test_a_live_stream_played_fast_is_answered_by_the_speed_search(catalogue, so
     assert answer is not None
     assert answer.match.song_id == catalogue[track.seed].pk
     assert answer.match.speed_ratio == pytest.approx(1.03, abs=0.005)
-    assert session.seconds <= conf.service_settings().speed_search_every_s + 0.5
+    assert session.seconds <= conf.service_settings().speed_search_after_s + 0.5
