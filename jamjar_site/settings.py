@@ -10,6 +10,8 @@ Environment variables (all optional):
 - ``ALLOWED_HOSTS``: comma-separated, default ``localhost,127.0.0.1``.
 - ``MEDIA_ROOT``: where uploaded tracks are stored, default ``media/`` beside manage.py.
 - ``NUM_PROXIES``: reverse proxies in front of the server (default 0), for the API's throttle.
+
+Each may also be a line of ``.env`` beside manage.py (python-dotenv; the environment wins).
 """
 
 import json
@@ -18,8 +20,16 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# scripts/run writes .env (SECRET_KEY, DEBUG, DATABASE_URL) so that every manage.py command
+# runs in a fresh shell; variables already in the environment win.  JAMJAR_ENV_FILE names
+# another file, or "" for none (the test suite).
+ENV_FILE = os.environ.get("JAMJAR_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 
 def env_bool(name: str, default: bool = False) -> bool:
