@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -97,18 +98,18 @@ def store_analysis(
             if keep_file:
                 with open(analysis.path, "rb") as handle:
                     song.audio.save(name, File(handle), save=False)
+            if analysis.cover_jpeg:
+                song.cover.save(f"{analysis.sha1}.jpg", ContentFile(analysis.cover_jpeg), save=False)
             song.save()
             insert_fingerprints(song.pk, analysis.hashes, analysis.offsets_frames)
     except IntegrityError:
-        if song.audio:
-            song.audio.delete(save=False)
+        delete_stored_files(song)
         winner = Song.objects.filter(sha1=analysis.sha1).first()
         if winner is None:
             raise
         return IngestResult(winner, False)
     except BaseException:
-        if song.audio:
-            song.audio.delete(save=False)
+        delete_stored_files(song)
         raise
     logger.info("catalogued %s (%d fingerprints)", name, len(analysis.hashes))
     return IngestResult(song, True)
@@ -159,9 +160,15 @@ def delete_songs(song_ids: list[int]) -> int:
         delete_fingerprints(ids)
         Song.objects.filter(pk__in=ids)._raw_delete(Song.objects.db)
     for song in songs:
-        if song.audio:
-            song.audio.delete(save=False)
+        delete_stored_files(song)
     return len(ids)
+
+
+def delete_stored_files(song: Song) -> None:
+    """The song's copies in MEDIA_ROOT: its audio and its cover."""
+    for stored in (song.audio, song.cover):
+        if stored:
+            stored.delete(save=False)
 
 
 class SourceMissing(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 from dataclasses import dataclass
 
 from django.utils.http import parse_header_parameters
@@ -68,13 +69,31 @@ class ClipUploadSerializer(serializers.Serializer):
     audio = serializers.FileField(help_text="A clip in any format ffmpeg reads.")
 
 
-class MatchSerializer(serializers.Serializer):
-    song_id = serializers.IntegerField()
-    title = serializers.CharField()
-    artist = serializers.CharField()
-    offset_seconds = serializers.FloatField(help_text="Where the clip starts in the song.")
-    confidence = serializers.IntegerField(help_text="Hashes that agree on that offset.")
-    score = serializers.FloatField(help_text="0..1: share of the song's hashes for that stretch reproduced.")
+# What the schema says of each field of services.Match; a field without an entry is still
+# served and typed (the serializer is built from the dataclass), only undocumented.
+MATCH_HELP = {
+    "offset_seconds": "Where the clip starts in the song.",
+    "confidence": "Hashes that agree on that offset.",
+    "score": "0..1: share of the song's hashes for that stretch reproduced.",
+    "rule_margin": "Aligned votes over what the no-match rule requires of this candidate; 1 or more for an answer.",
+    "duration_s": "Length of the whole song, seconds.",
+    "cover_url": "Path of the song's cover thumbnail (JPEG) on this server; null when the file had none.",
+}
+
+
+def dataclass_serializer(cls, *, help_texts: dict[str, str]) -> type[serializers.Serializer]:
+    """A read-only serializer whose fields follow a dataclass of ints, floats and strings."""
+    kinds = {int: serializers.IntegerField, float: serializers.FloatField, str: serializers.CharField, bool: serializers.BooleanField}
+    fields = {}
+    for name, annotation in typing.get_type_hints(cls).items():
+        options = typing.get_args(annotation)
+        nullable = type(None) in options
+        base = next((option for option in options if option is not type(None)), annotation)
+        fields[name] = kinds[base](allow_null=nullable, help_text=help_texts.get(name))
+    return type(f"{cls.__name__}Serializer", (serializers.Serializer,), fields)
+
+
+MatchSerializer = dataclass_serializer(services.Match, help_texts=MATCH_HELP)
 
 
 class TimingsSerializer(serializers.Serializer):

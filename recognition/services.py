@@ -7,6 +7,7 @@ feeds it chunk by chunk and reads its answer as soon as the no-match rule is sat
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -36,6 +37,13 @@ class Match:
     offset_seconds: float
     confidence: int
     score: float
+    #: the candidate's aligned votes over the bar the no-match rule sets it (the larger of the
+    #: votes needed and min_margin x the strongest other song's): 1 or more for an answer
+    rule_margin: float = 0.0
+    #: the whole song, so a client can follow the position to its end
+    duration_s: float = 0.0
+    #: the embedded cover's thumbnail (a path on this server), None without one
+    cover_url: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -181,7 +189,7 @@ class ListeningSession:
             total_votes=self._tally.total_votes,
         )
         self.timings.align_s += time.perf_counter() - started
-        matches = self._describe(candidates)
+        matches = self._describe(candidates, total_votes=self._tally.total_votes)
         return RecognitionResult(
             match=matches[0] if decision.is_match else None,
             matches=matches,
@@ -191,14 +199,25 @@ class ListeningSession:
             reason=decision.reason,
         )
 
-    def _describe(self, candidates: list[Candidate]) -> list[Match]:
+    def _rule_bars(self, candidates: list[Candidate], *, total_votes: int) -> list[float]:
+        """The aligned votes each candidate would need to be named: the two terms of decide()."""
+        needed = self.service.min_aligned_votes + self.service.chance_votes_factor * float(np.sqrt(max(total_votes, 0)))
+        votes = [candidate.aligned_votes for candidate in candidates]
+        bars = []
+        for index in range(len(votes)):
+            strongest_other = max(votes[:index] + votes[index + 1 :], default=0)
+            bars.append(max(needed, self.service.min_margin * strongest_other, 1e-9))
+        return bars
+
+    def _describe(self, candidates: list[Candidate], *, total_votes: int = 0) -> list[Match]:
         missing = {c.song_id for c in candidates} - set(self._songs)
         if missing:
             started = time.perf_counter()
             self._songs.update(selectors.songs_by_id(missing))
             self.timings.lookup_s += time.perf_counter() - started
         described = []
-        for candidate in candidates:
+        bars = self._rule_bars(candidates, total_votes=total_votes)
+        for candidate, bar in zip(candidates, bars):
             song = self._songs.get(candidate.song_id)
             if song is None:  # deleted while we listened
                 continue
@@ -213,6 +232,10 @@ class ListeningSession:
                     offset_seconds=round(float(frames_to_seconds(candidate.offset_frames, self.params)), 3),
                     confidence=candidate.aligned_votes,
                     score=round(min(1.0, candidate.aligned_votes / expected) if expected else 0.0, 4),
+                    # Rounded down, so a candidate the rule refuses never shows 1.0.
+                    rule_margin=math.floor(candidate.aligned_votes / bar * 1000) / 1000,
+                    duration_s=round(song.duration_s, 3),
+                    cover_url=song.cover_url,
                 )
             )
         return described
