@@ -2,8 +2,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+admin.site.site_header = "jamjar administration"
+admin.site.site_title = "jamjar admin"
+admin.site.index_title = "Catalogue and recognition log"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign in and out of the browsable API (its pages link here).
+    path("api/auth/", include("rest_framework.urls")),
     path("api/", include("jamjar_site.api_urls")),
     path("", include("catalog.urls")),
     path("", include("recognition.urls")),

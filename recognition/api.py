@@ -15,6 +15,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from catalog.uploads import upload_on_disk
@@ -155,7 +156,9 @@ class RecognizeView(APIView):
                 result, name = self._recognize_upload(data, service)
         except services.CatalogueVersionMismatch as exc:
             raise api.CatalogueUnavailable(str(exc)) from exc
-        services.log_recognition(result, source="api")
+        services.log_recognition(
+            result, source="api", file_name=name or "", client_address=BaseThrottle().get_ident(request), user=request.user
+        )
         # The shape is written once, in recognition/output.py, for the command and the API.
         answer = output.result_line(file=name, result=result, total_time_s=time.perf_counter() - started)
         return Response(json.loads(answer))
@@ -216,6 +219,7 @@ def refuse_long_clip(seconds: float, *, service: conf.ServiceSettings) -> None:
 class RecognitionSerializer(serializers.ModelSerializer):
     song_title = serializers.CharField(source="song.title", read_only=True, allow_null=True, default=None)
     song_artist = serializers.CharField(source="song.artist", read_only=True, allow_null=True, default=None)
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Recognition
@@ -232,6 +236,9 @@ class RecognitionSerializer(serializers.ModelSerializer):
             "listened_s",
             "query_hashes",
             "match_time_ms",
+            "file_name",
+            "client_address",
+            "user",
         ]
 
 
@@ -241,4 +248,4 @@ class RecognitionLogView(generics.ListAPIView):
 
     permission_classes = [IsAdminUser]
     serializer_class = RecognitionSerializer
-    queryset = Recognition.objects.select_related("song").order_by("-created_at", "-id")
+    queryset = Recognition.objects.select_related("song", "user").order_by("-created_at", "-id")

@@ -142,7 +142,9 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
         for message in step.messages:
             await self._send(message)
         if step.result is not None:
-            await off_loop(services.log_recognition)(step.result, source="browser")
+            client = (self.scope.get("client") or ("",))[0]
+            user = self.scope.get("user")  # AuthMiddlewareStack (asgi.py): the session's user
+            await off_loop(services.log_recognition)(step.result, source="browser", client_address=client, user=user)
         self._release()
         await self.close(code=CLOSE_NORMAL)
 

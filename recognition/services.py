@@ -255,8 +255,10 @@ def recognize_file(path, *, start_s: float = 0.0, seconds: float | None = None, 
     return recognize_samples(samples, **{**session_options, "params": params})
 
 
-def log_recognition(result: RecognitionResult, *, source: str) -> None:
-    """Record an answer in the Recognition log."""
+def log_recognition(
+    result: RecognitionResult, *, source: str, file_name: str = "", client_address: str = "", user=None
+) -> None:
+    """Record an answer in the Recognition log, with where the question came from."""
     from .models import Recognition
 
     best = result.match
@@ -269,4 +271,7 @@ def log_recognition(result: RecognitionResult, *, source: str) -> None:
         listened_s=result.seconds,
         query_hashes=result.query_hashes,
         match_time_ms=result.timings.total_s * 1000.0,
+        file_name=(file_name or "")[-255:],
+        client_address=(client_address or "")[:64],
+        user=user if user is not None and user.is_authenticated else None,
     )

@@ -40,7 +40,7 @@ def test_json_gives_one_object_per_file_with_the_documented_fields(catalogue, so
     assert [line["file"] for line in lines] == [str(song_files[2].path), str(broken), str(unknown)]
     hit, error, miss = lines
     assert set(hit) >= {"file", "match", "matches", "match_time_s", "total_time_s"}
-    assert set(hit["match"]) == {"song_id", "title", "artist", "offset_seconds", "confidence", "score"}
+    assert set(hit["match"]) == {"song_id", "title", "artist", "offset_seconds", "confidence", "score", "rule_margin", "duration_s", "cover_url"}
     assert hit["match"]["song_id"] == catalogue[13].pk
     assert hit["match"]["offset_seconds"] == pytest.approx(4.0, abs=0.02)
     assert 1 <= len(hit["matches"]) <= 3

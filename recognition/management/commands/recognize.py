@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 else:
                     self.stderr.write(f"error: {exc}")
                 continue
-            services.log_recognition(result, source="file")
+            services.log_recognition(result, source="file", file_name=path)
             total = time.perf_counter() - started
             if json:
                 self.stdout.write(output.result_line(file=path, result=result, total_time_s=total))
