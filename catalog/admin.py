@@ -149,7 +149,7 @@ def thousands(number: int | None) -> str:
 @admin.register(Song)
 class SongAdmin(admin.ModelAdmin):
     # Short headers and no version column (it is a filter): the list fits 1280 px.
-    list_display = ["cover_thumbnail", "title", "artist", "album", "duration", "fingerprints", "created_at"]
+    list_display = ["cover_thumbnail", "title", "artist", "album", "duration", "fingerprints", "added"]
     list_display_links = ["title"]
     search_fields = ["title", "artist", "album", "original_filename", "sha1"]
     list_filter = ["params_version", "fingerprinted_at", "created_at"]
@@ -175,6 +175,10 @@ class SongAdmin(admin.ModelAdmin):
     def duration(self, song: Song) -> str:
         minutes, seconds = divmod(int(round(song.duration_s)), 60)
         return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="added", ordering="created_at")
+    def added(self, song: Song) -> str:
+        return f"{song.created_at:%Y-%m-%d %H:%M}"
 
     @admin.display(description="fingerprints", ordering="fingerprint_count")
     def fingerprints(self, song: Song) -> str:
