@@ -199,7 +199,11 @@ def refingerprint_song(song: Song, *, params: FingerprintParams | None = None) -
         song.params_version = analysis.params_version
         song.duration_s = analysis.duration_s
         song.fingerprinted_at = timezone.now()
-        song.save(update_fields=["fingerprint_count", "params_version", "duration_s", "fingerprinted_at", "updated_at"])
+        fields = ["fingerprint_count", "params_version", "duration_s", "fingerprinted_at", "updated_at"]
+        if not song.cover and analysis.cover_jpeg:  # songs catalogued before covers were read
+            song.cover.save(f"{song.sha1}.jpg", ContentFile(analysis.cover_jpeg), save=False)
+            fields.append("cover")
+        song.save(update_fields=fields)
     return song
 
 

@@ -142,6 +142,13 @@ def test_admin_list_shows_the_cover_or_the_placeholder(admin_client, covered_son
     assert "img/cover-placeholder.svg" in page
 
 
+def test_refingerprinting_gives_an_older_song_its_cover(covered_song):
+    covered_song.cover.delete(save=True)  # as if catalogued before covers were read
+    services.refingerprint_song(covered_song)
+    covered_song.refresh_from_db()
+    assert covered_song.cover and covered_song.cover.storage.exists(covered_song.cover.name)
+
+
 def test_deleting_the_song_deletes_its_cover(covered_song):
     storage, name = covered_song.cover.storage, covered_song.cover.name
     assert storage.exists(name)

@@ -107,7 +107,6 @@ def test_page_answers_with_certainty_cover_ticking_position_and_history(covered_
             if SCREENSHOTS:
                 phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
                 phone.goto(url + "/")
-                phone.evaluate("() => localStorage.setItem('jamjar.history', localStorage.getItem('jamjar.history'))")
                 phone.click("#start-button")
                 assert wait_for_answer(phone) == "match"
                 phone.screenshot(path=str(Path(SCREENSHOTS) / "identify-390x844.png"))
