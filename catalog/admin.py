@@ -163,7 +163,7 @@ class SongAdmin(admin.ModelAdmin):
         "sha1",
         "original_filename",
         "source_path",
-        "audio",
+        "stored_copy",
         "created_at",
         "updated_at",
     ]
@@ -196,6 +196,11 @@ class SongAdmin(admin.ModelAdmin):
         if not song.cover_url:
             return "none in the file"
         return format_html('<img src="{}" alt="Cover of {}" style="max-width: 160px; max-height: 160px;">', song.cover_url, song)
+
+    @admin.display(description="stored copy")
+    def stored_copy(self, song: Song) -> str:
+        # The name only: a FileField would link to MEDIA_URL, which is not served (the player is).
+        return song.audio.name if song.audio else "none (played from the source path)"
 
     @admin.display(description="listen")
     def player(self, song: Song) -> str:

@@ -95,9 +95,10 @@ def test_media_root_is_not_served(client, admin_client, stored_song):
         assert who.get(f"/media/{stored_song.audio.name}").status_code == 404
 
 
-def test_song_page_has_a_player(admin_client, stored_song):
+def test_song_page_has_a_player_and_no_link_into_media(admin_client, stored_song):
     page = admin_client.get(reverse("admin:catalog_song_change", args=[stored_song.pk])).content.decode()
     assert f'<audio controls preload="metadata" src="{audio_url(stored_song)}"' in page
+    assert stored_song.audio.name in page and "/media/" not in page
 
 
 def test_missing_file_is_404(admin_client, stored_song):
