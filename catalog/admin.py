@@ -13,16 +13,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from recognition import conf
 from recognition.analysis import TrackTooLong, analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
 
-from . import jobs, selectors, services
+from . import jobs, selectors, services, views
 from .models import Song
 from .uploads import decode_error_for, upload_on_disk
 
@@ -150,21 +152,29 @@ def refingerprint(song: Song) -> str:
     return f"{song.fingerprint_count} fingerprints ({song.params_version})"
 
 
+def thousands(number: int | None) -> str:
+    """12345 -> "12,345": counts of fingerprints and hashes run to millions."""
+    return "" if number is None else f"{number:,}"
+
+
 @admin.register(Song)
 class SongAdmin(admin.ModelAdmin):
-    list_display = ["title", "artist", "album", "duration", "fingerprint_count", "params_version", "created_at"]
+    # Short headers and no version column (it is a filter): the list fits 1280 px.
+    list_display = ["cover_thumbnail", "title", "artist", "album", "duration", "fingerprints", "added"]
     list_display_links = ["title"]
     search_fields = ["title", "artist", "album", "original_filename", "sha1"]
     list_filter = ["params_version", "fingerprinted_at", "created_at"]
     readonly_fields = [
+        "player",
+        "cover_image",
         "duration",
-        "fingerprint_count",
+        "fingerprints",
         "params_version",
         "fingerprinted_at",
         "sha1",
         "original_filename",
         "source_path",
-        "audio",
+        "stored_copy",
         "created_at",
         "updated_at",
     ]
@@ -176,6 +186,38 @@ class SongAdmin(admin.ModelAdmin):
     def duration(self, song: Song) -> str:
         minutes, seconds = divmod(int(round(song.duration_s)), 60)
         return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="added", ordering="created_at")
+    def added(self, song: Song) -> str:
+        return f"{song.created_at:%Y-%m-%d %H:%M}"
+
+    @admin.display(description="fingerprints", ordering="fingerprint_count")
+    def fingerprints(self, song: Song) -> str:
+        return thousands(song.fingerprint_count)
+
+    @admin.display(description="")
+    def cover_thumbnail(self, song: Song) -> str:
+        return format_html(
+            '<img src="{}" alt="" width="40" height="40" loading="lazy" style="object-fit: cover; border-radius: 3px;">',
+            song.cover_url or static("img/cover-placeholder.svg"),
+        )
+
+    @admin.display(description="cover")
+    def cover_image(self, song: Song) -> str:
+        if not song.cover_url:
+            return "none in the file"
+        return format_html('<img src="{}" alt="Cover of {}" style="max-width: 160px; max-height: 160px;">', song.cover_url, song)
+
+    @admin.display(description="stored copy")
+    def stored_copy(self, song: Song) -> str:
+        # The name only: a FileField would link to MEDIA_URL, which is not served (the player is).
+        return song.audio.name if song.audio else "none (played from the source path)"
+
+    @admin.display(description="listen")
+    def player(self, song: Song) -> str:
+        """The track itself, through the staff-only view that answers range requests (seeking)."""
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_audio", args=[song.pk])
+        return format_html('<audio controls preload="metadata" src="{}" style="width: 100%; max-width: 40rem;"></audio>', url)
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = SongChangeForm if obj is not None else SongUploadForm
@@ -231,6 +273,8 @@ class SongAdmin(admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "catalogue": stats,
+            "catalogue_songs": thousands(stats["songs"]),
+            "catalogue_fingerprints": thousands(stats["fingerprints"]),
             "catalogue_database_bytes": sum(sizes) if sizes else None,
         }
         return super().changelist_view(request, extra_context)
@@ -240,6 +284,7 @@ class SongAdmin(admin.ModelAdmin):
         return [
             path("upload-many/", self.admin_site.admin_view(self.upload_many_view), name="%s_%s_upload_many" % info),
             path("batches/<str:job_id>/", self.admin_site.admin_view(self.job_view), name="%s_%s_job" % info),
+            path("<int:song_id>/audio/", self.admin_site.admin_view(self.audio_view), name="%s_%s_audio" % info),
             *super().get_urls(),
         ]
 
@@ -284,6 +329,12 @@ class SongAdmin(admin.ModelAdmin):
             "max_track_bytes": conf.service_settings().api_max_track_bytes,
         }
         return TemplateResponse(request, "admin/catalog/song/upload_many.html", context)
+
+    def audio_view(self, request, song_id: int):
+        """The track's audio, for staff who may see songs (admin_view already requires staff)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return views.song_audio(request, get_object_or_404(Song, pk=song_id))
 
     def job_view(self, request, job_id: str):
         """A batch's progress; the page refreshes itself until the batch is done."""

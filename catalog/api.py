@@ -20,6 +20,11 @@ from .uploads import upload_on_disk
 
 
 class SongSerializer(serializers.ModelSerializer):
+    cover_url = serializers.CharField(
+        read_only=True, allow_null=True,
+        help_text="Path of the cover thumbnail (JPEG) on this server; null when the file had no picture.",
+    )
+
     class Meta:
         model = Song
         fields = [
@@ -32,6 +37,7 @@ class SongSerializer(serializers.ModelSerializer):
             "params_version",
             "sha1",
             "original_filename",
+            "cover_url",
             "fingerprinted_at",
             "created_at",
             "updated_at",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.urls import reverse
 
 
 class Song(models.Model):
@@ -20,6 +21,9 @@ class Song(models.Model):
         max_length=1024, blank=True, help_text="Where the track was read from (bulk ingest)."
     )
     audio = models.FileField(upload_to="tracks/%Y/%m/", blank=True)
+    cover = models.FileField(
+        upload_to="covers/", blank=True, help_text="Thumbnail (JPEG) of the picture embedded in the file, if any."
+    )
     fingerprint_count = models.PositiveIntegerField(default=0)
     params_version = models.CharField(max_length=32, db_index=True)
     fingerprinted_at = models.DateTimeField(null=True, blank=True)
@@ -34,6 +38,13 @@ class Song(models.Model):
         if self.artist:
             return f"{self.artist} - {self.title}"
         return self.title or self.original_filename or f"song {self.pk}"
+
+    @property
+    def cover_url(self) -> str | None:
+        """Where the page and API clients fetch the cover; the content hash busts caches."""
+        if not self.cover:
+            return None
+        return f"{reverse('song-cover', args=[self.pk])}?v={self.sha1[:8]}"
 
     @property
     def fingerprints_per_s(self) -> float:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -101,18 +102,18 @@ def store_analysis(
         with transaction.atomic():
             if keep_file:
                 store_track_file(song, analysis.path, name)
+            if analysis.cover_jpeg:
+                song.cover.save(f"{analysis.sha1}.jpg", ContentFile(analysis.cover_jpeg), save=False)
             song.save()
             insert_fingerprints(song.pk, analysis.hashes, analysis.offsets_frames)
     except IntegrityError:
-        if song.audio:
-            song.audio.delete(save=False)
+        delete_stored_files(song)
         winner = Song.objects.filter(sha1=analysis.sha1).first()
         if winner is None:
             raise
         return IngestResult(winner, False)
     except BaseException:
-        if song.audio:
-            song.audio.delete(save=False)
+        delete_stored_files(song)
         raise
     logger.info("catalogued %s (%d fingerprints)", name, len(analysis.hashes))
     return IngestResult(song, True)
@@ -192,9 +193,15 @@ def delete_songs(song_ids: list[int]) -> int:
         delete_fingerprints(ids)
         Song.objects.filter(pk__in=ids)._raw_delete(Song.objects.db)
     for song in songs:
-        if song.audio:
-            song.audio.delete(save=False)
+        delete_stored_files(song)
     return len(ids)
+
+
+def delete_stored_files(song: Song) -> None:
+    """The song's copies in MEDIA_ROOT: its audio and its cover."""
+    for stored in (song.audio, song.cover):
+        if stored:
+            stored.delete(save=False)
 
 
 class SourceMissing(Exception):
@@ -225,7 +232,11 @@ def refingerprint_song(song: Song, *, params: FingerprintParams | None = None) -
         song.params_version = analysis.params_version
         song.duration_s = analysis.duration_s
         song.fingerprinted_at = timezone.now()
-        song.save(update_fields=["fingerprint_count", "params_version", "duration_s", "fingerprinted_at", "updated_at"])
+        fields = ["fingerprint_count", "params_version", "duration_s", "fingerprinted_at", "updated_at"]
+        if not song.cover and analysis.cover_jpeg:  # songs catalogued before covers were read
+            song.cover.save(f"{song.sha1}.jpg", ContentFile(analysis.cover_jpeg), save=False)
+            fields.append("cover")
+        song.save(update_fields=fields)
     return song
 
 

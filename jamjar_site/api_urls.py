@@ -3,7 +3,8 @@
 from csp.decorators import csp_update
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import SimpleRouter
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import APIRootView, SimpleRouter
 
 from catalog.api import CatalogueStatsView, SongViewSet
 from recognition.api import RecognitionLogView, RecognizeView
@@ -13,7 +14,27 @@ app_name = "api"
 router = SimpleRouter()
 router.register("songs", SongViewSet, basename="song")
 
+
+class JamjarAPIRoot(APIRootView):
+    """jamjar's REST API: the catalogue's songs, recognition of clips, the recognition log
+    (staff), catalogue statistics, the OpenAPI schema and its interactive docs.
+    README "API" says who may use which."""
+
+    # A list of links gives nothing away, whatever JAMJAR["api_open"] says.
+    permission_classes = [AllowAny]
+
+
+ENDPOINTS = {
+    "songs": "song-list",
+    "recognize": "recognize",
+    "recognitions": "recognitions",
+    "stats": "stats",
+    "schema": "schema",
+    "docs": "docs",
+}
+
 urlpatterns = [
+    path("", JamjarAPIRoot.as_view(api_root_dict=ENDPOINTS), name="root"),
     *router.urls,
     path("recognize/", RecognizeView.as_view(), name="recognize"),
     path("recognitions/", RecognitionLogView.as_view(), name="recognitions"),

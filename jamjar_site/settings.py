@@ -14,6 +14,8 @@ Environment variables (all optional):
   sent over https only); ``SECURE_HSTS_SECONDS``: Strict-Transport-Security max-age (0: off);
   ``SECURE_PROXY_SSL_HEADER``: ``X-Forwarded-Proto`` to trust the proxy's word on https.
 - ``JAMJAR``, ``JAMJAR_FINGERPRINT``: JSON objects of settings (recognition/conf.py).
+
+Each may also be a line of ``.env`` beside manage.py (python-dotenv; the environment wins).
 """
 
 import json
@@ -22,8 +24,16 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# scripts/run writes .env (SECRET_KEY, DEBUG, DATABASE_URL) so that every manage.py command
+# runs in a fresh shell; variables already in the environment win.  JAMJAR_ENV_FILE names
+# another file, or "" for none (the test suite).
+ENV_FILE = os.environ.get("JAMJAR_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    load_dotenv(ENV_FILE, override=False)
 
 
 def env_bool(name: str, default: bool = False) -> bool:

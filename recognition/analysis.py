@@ -5,6 +5,8 @@ No Django here: bulk ingest runs this in worker processes and only the parent wr
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ class TrackAnalysis:
     hashes: np.ndarray  # int64 [shape=(n,)]
     offsets_frames: np.ndarray  # int64 [shape=(n,)]
     params_version: str
+    cover_jpeg: bytes | None = None  # the embedded picture as a thumbnail, if the file has one
 
 
 def read_tags(path: str | os.PathLike) -> Tags:
@@ -53,6 +56,73 @@ def read_tags(path: str | os.PathLike) -> Tags:
         return str(values[0]).strip()[:255] if values else ""
 
     return Tags(title=first("title"), artist=first("artist"), album=first("album"))
+
+
+# Cover thumbnails: the longer side at most this many pixels (twice the page's 160 px box,
+# for high-density screens), JPEG at this quality.
+COVER_MAX_PX = 320
+COVER_JPEG_QUALITY = 85
+# ID3 and FLAC picture type of the front cover; any picture is taken when there is none.
+FRONT_COVER = 3
+
+
+def embedded_picture(path: str | os.PathLike) -> bytes | None:
+    """The image bytes of a file's front cover: ID3 APIC, FLAC or Vorbis comment pictures, MP4 covr."""
+    try:
+        import mutagen
+        from mutagen.flac import Picture
+
+        tagged = mutagen.File(path)
+    except Exception:  # as with tags: a file mutagen cannot parse may still be audio
+        return None
+    if tagged is None:
+        return None
+    pictures: list[tuple[int, bytes]] = []  # (picture type, data)
+    for picture in getattr(tagged, "pictures", None) or []:  # FLAC
+        pictures.append((picture.type, picture.data))
+    tags = tagged.tags
+    if tags is not None:
+        if hasattr(tags, "getall"):  # ID3, in mp3, aiff and wav files
+            pictures += [(frame.type, frame.data) for frame in tags.getall("APIC")]
+        try:
+            covr = tags.get("covr") or []  # MP4
+            blocks = tags.get("metadata_block_picture") or []  # Ogg Vorbis and Opus
+        except (KeyError, ValueError, TypeError):
+            covr, blocks = [], []
+        pictures += [(FRONT_COVER, bytes(cover)) for cover in covr]
+        for block in blocks:
+            try:
+                picture = Picture(base64.b64decode(block))
+            except Exception:
+                continue
+            pictures.append((picture.type, picture.data))
+    if not pictures:
+        return None
+    pictures.sort(key=lambda picture: picture[0] != FRONT_COVER)
+    return pictures[0][1]
+
+
+def cover_thumbnail(data: bytes) -> bytes | None:
+    """A JPEG of at most COVER_MAX_PX a side, or None if the bytes are no image Pillow reads."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)
+            image.thumbnail((COVER_MAX_PX, COVER_MAX_PX))
+            if image.mode != "RGB":  # palette, alpha, CMYK, greyscale: JPEG wants RGB
+                image = image.convert("RGB")
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=COVER_JPEG_QUALITY, optimize=True)
+    except Exception:  # Pillow raises many types for broken or unknown images
+        return None
+    return out.getvalue()
+
+
+def read_cover(path: str | os.PathLike) -> bytes | None:
+    """The file's embedded cover as a JPEG thumbnail, or None."""
+    picture = embedded_picture(path)
+    return cover_thumbnail(picture) if picture else None
 
 
 def title_from_filename(path: str | os.PathLike) -> str:
@@ -100,4 +170,5 @@ def analyse_file(
         hashes=hashes.hashes,
         offsets_frames=hashes.offsets_frames,
         params_version=params.version,
+        cover_jpeg=read_cover(path),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 from dataclasses import dataclass
 
 from django.utils.http import parse_header_parameters
@@ -14,6 +15,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from catalog.uploads import upload_on_disk
@@ -68,16 +70,32 @@ class ClipUploadSerializer(serializers.Serializer):
     audio = serializers.FileField(help_text="A clip in any format ffmpeg reads.")
 
 
-class MatchSerializer(serializers.Serializer):
-    song_id = serializers.IntegerField()
-    title = serializers.CharField()
-    artist = serializers.CharField()
-    offset_seconds = serializers.FloatField(help_text="Where the clip starts in the song.")
-    confidence = serializers.IntegerField(help_text="Hashes that agree on that offset.")
-    score = serializers.FloatField(help_text="0..1: share of the song's hashes for that stretch reproduced.")
-    speed_ratio = serializers.FloatField(
-        help_text="How fast the clip runs against the song: 1.03 played 3 % fast, 1.0 unchanged."
-    )
+# What the schema says of each field of services.Match; a field without an entry is still
+# served and typed (the serializer is built from the dataclass), only undocumented.
+MATCH_HELP = {
+    "offset_seconds": "Where the clip starts in the song.",
+    "confidence": "Hashes that agree on that offset.",
+    "score": "0..1: share of the song's hashes for that stretch reproduced.",
+    "rule_margin": "Aligned votes over what the no-match rule requires of this candidate; 1 or more for an answer.",
+    "duration_s": "Length of the whole song, seconds.",
+    "cover_url": "Path of the song's cover thumbnail (JPEG) on this server; null when the file had none.",
+    "speed_ratio": "How fast the clip runs against the song: 1.03 played 3 % fast, 1.0 unchanged.",
+}
+
+
+def dataclass_serializer(cls, *, help_texts: dict[str, str]) -> type[serializers.Serializer]:
+    """A read-only serializer whose fields follow a dataclass of ints, floats and strings."""
+    kinds = {int: serializers.IntegerField, float: serializers.FloatField, str: serializers.CharField, bool: serializers.BooleanField}
+    fields = {}
+    for name, annotation in typing.get_type_hints(cls).items():
+        options = typing.get_args(annotation)
+        nullable = type(None) in options
+        base = next((option for option in options if option is not type(None)), annotation)
+        fields[name] = kinds[base](allow_null=nullable, help_text=help_texts.get(name))
+    return type(f"{cls.__name__}Serializer", (serializers.Serializer,), fields)
+
+
+MatchSerializer = dataclass_serializer(services.Match, help_texts=MATCH_HELP)
 
 
 class TimingsSerializer(serializers.Serializer):
@@ -139,7 +157,9 @@ class RecognizeView(APIView):
                 result, name = self._recognize_upload(data, service)
         except services.CatalogueVersionMismatch as exc:
             raise api.CatalogueUnavailable(str(exc)) from exc
-        services.log_recognition(result, source="api")
+        services.log_recognition(
+            result, source="api", file_name=name or "", client_address=BaseThrottle().get_ident(request), user=request.user
+        )
         # The shape is written once, in recognition/output.py, for the command and the API.
         answer = output.result_line(file=name, result=result, total_time_s=time.perf_counter() - started)
         return Response(json.loads(answer))
@@ -200,6 +220,7 @@ def refuse_long_clip(seconds: float, *, service: conf.ServiceSettings) -> None:
 class RecognitionSerializer(serializers.ModelSerializer):
     song_title = serializers.CharField(source="song.title", read_only=True, allow_null=True, default=None)
     song_artist = serializers.CharField(source="song.artist", read_only=True, allow_null=True, default=None)
+    user = serializers.CharField(source="user.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = Recognition
@@ -216,6 +237,9 @@ class RecognitionSerializer(serializers.ModelSerializer):
             "listened_s",
             "query_hashes",
             "match_time_ms",
+            "file_name",
+            "client_address",
+            "user",
         ]
 
 
@@ -225,4 +249,4 @@ class RecognitionLogView(generics.ListAPIView):
 
     permission_classes = [IsAdminUser]
     serializer_class = RecognitionSerializer
-    queryset = Recognition.objects.select_related("song").order_by("-created_at", "-id")
+    queryset = Recognition.objects.select_related("song", "user").order_by("-created_at", "-id")

@@ -193,7 +193,11 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
             # The answer is logged and the slot freed even when the client has already gone.
             self._release()
             if step.result is not None:
-                await off_loop(services.log_recognition)(step.result, source="browser")
+                client = (self.scope.get("client") or ("",))[0]
+                user = self.scope.get("user")  # AuthMiddlewareStack (asgi.py): the session's user
+                await off_loop(services.log_recognition)(
+                    step.result, source="browser", client_address=client, user=user
+                )
         await self.close(code=CLOSE_NORMAL)
 
     async def _fail(self, error: ProtocolError) -> None:

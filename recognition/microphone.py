@@ -23,6 +23,14 @@ def _sounddevice():
     return sounddevice
 
 
+NO_INPUT_DEVICE = (
+    "no audio input device found. On a desktop, plug in a microphone or check that the sound "
+    "server runs; on a server without a sound card, PortAudio reaches microphones through ALSA, "
+    "so install and start PulseAudio (`apt-get install pulseaudio libasound2-plugins`, then "
+    "`pulseaudio --start`) or give ALSA a capture device. `listen --list-devices` shows what it finds."
+)
+
+
 def _parse_device(device: str | int | None):
     if isinstance(device, str) and device.strip().isdigit():
         return int(device)
@@ -53,6 +61,8 @@ def listen(
     """Record up to `seconds` at the device's own rate and recognise it as it arrives."""
     sd = _sounddevice()
     device = _parse_device(device)
+    if not input_devices():
+        raise MicrophoneError(NO_INPUT_DEVICE)
     try:
         info = sd.query_devices(device, "input")
     except Exception as exc:

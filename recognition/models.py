@@ -1,5 +1,6 @@
 """The log of every answer jamjar gave."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -19,6 +20,15 @@ class Recognition(models.Model):
     listened_s = models.FloatField("listened (s)", default=0.0)
     query_hashes = models.PositiveIntegerField(default=0)
     match_time_ms = models.FloatField(default=0.0)
+    # Where the question came from.
+    file_name = models.CharField(max_length=255, blank=True, help_text="The file or upload recognised, if any.")
+    client_address = models.CharField(
+        max_length=64, blank=True, help_text="The client's address (API and browser), as the server saw it."
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The signed-in user who asked, if any.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

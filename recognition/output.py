@@ -35,7 +35,8 @@ def error_line(*, file: str, error: str) -> str:
     return json.dumps({"file": file, "error": error, "match": None, "matches": []}, ensure_ascii=False)
 
 
-def human(*, file: str, result: RecognitionResult, total_time_s: float) -> str:
+def human(*, file: str, result: RecognitionResult, total_time_s: float | None) -> str:
+    """A few lines for people; total_time_s (with decoding) is left out when None (a microphone)."""
     lines = [f"{file}:"]
     best = result.match
     if best:
@@ -50,8 +51,9 @@ def human(*, file: str, result: RecognitionResult, total_time_s: float) -> str:
     for rank, m in enumerate(result.matches, 1):
         who = f"{m.artist} - {m.title}" if m.artist else m.title
         lines.append(f"  {rank}. {who} (song {m.song_id}) at {format_offset(m.offset_seconds)}, confidence {m.confidence}")
+    with_decoding = f" ({total_time_s * 1000:.0f} ms with decoding)" if total_time_s is not None else ""
     lines.append(
         f"  {result.seconds:.1f} s of audio, {result.query_hashes} hashes, matched in "
-        f"{result.timings.total_s * 1000:.1f} ms ({total_time_s * 1000:.0f} ms with decoding)"
+        f"{result.timings.total_s * 1000:.1f} ms{with_decoding}"
     )
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -46,6 +47,13 @@ class Match:
     #: how fast the clip's time runs against the song's: 1.03 for a clip played 3 % fast,
     #: 1.0 unchanged (offset_seconds stays in the song's own time)
     speed_ratio: float = 1.0
+    #: the candidate's aligned votes over the bar the no-match rule sets it (the larger of the
+    #: votes needed and min_margin x the strongest other song's): 1 or more for an answer
+    rule_margin: float = 0.0
+    #: the whole song, so a client can follow the position to its end
+    duration_s: float = 0.0
+    #: the embedded cover's thumbnail (a path on this server), None without one
+    cover_url: str | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -334,7 +342,9 @@ class ListeningSession:
                 candidates = [entry[0] for entry in self._speed[: self.top_n]]
                 ratios = {entry[0].song_id: entry[1].factor for entry in self._speed[: self.top_n]}
         self.timings.align_s += time.perf_counter() - started
-        matches = self._describe(candidates, ratios)
+        matches = self._describe(
+            candidates, ratios, total_votes=self._tally.total_votes, speed=self._answered_by_speed
+        )
         return RecognitionResult(
             match=matches[0] if decision.is_match and matches else None,
             matches=matches,
@@ -344,14 +354,32 @@ class ListeningSession:
             reason=decision.reason,
         )
 
-    def _describe(self, candidates: list[Candidate], ratios: dict[int, float] | None = None) -> list[Match]:
+    def _rule_bars(self, candidates: list[Candidate], *, total_votes: int, speed: bool = False) -> list[float]:
+        """The aligned votes each candidate would need to be named: the two terms of decide()
+        (of the speed search's rule for candidates it found)."""
+        if speed:
+            needed, margin = float(self.service.speed_search_min_votes), self.service.speed_search_margin
+        else:
+            needed = self.service.min_aligned_votes + self.service.chance_votes_factor * float(np.sqrt(max(total_votes, 0)))
+            margin = self.service.min_margin
+        votes = [candidate.aligned_votes for candidate in candidates]
+        bars = []
+        for index in range(len(votes)):
+            strongest_other = max(votes[:index] + votes[index + 1 :], default=0)
+            bars.append(max(needed, margin * strongest_other, 1e-9))
+        return bars
+
+    def _describe(
+        self, candidates: list[Candidate], ratios: dict[int, float] | None = None, *, total_votes: int = 0, speed: bool = False
+    ) -> list[Match]:
         missing = {c.song_id for c in candidates} - set(self._songs)
         if missing:
             started = time.perf_counter()
             self._songs.update(selectors.songs_by_id(missing))
             self.timings.lookup_s += time.perf_counter() - started
         described = []
-        for candidate in candidates:
+        bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
+        for candidate, bar in zip(candidates, bars):
             song = self._songs.get(candidate.song_id)
             if song is None:  # deleted while we listened
                 continue
@@ -367,6 +395,10 @@ class ListeningSession:
                     confidence=candidate.aligned_votes,
                     score=round(min(1.0, candidate.aligned_votes / expected) if expected else 0.0, 4),
                     speed_ratio=(ratios or {}).get(candidate.song_id, 1.0),
+                    # Rounded down, so a candidate the rule refuses never shows 1.0.
+                    rule_margin=math.floor(candidate.aligned_votes / bar * 1000) / 1000,
+                    duration_s=round(song.duration_s, 3),
+                    cover_url=song.cover_url,
                 )
             )
         return described
@@ -386,8 +418,10 @@ def recognize_file(path, *, start_s: float = 0.0, seconds: float | None = None, 
     return recognize_samples(samples, **{**session_options, "params": params})
 
 
-def log_recognition(result: RecognitionResult, *, source: str) -> None:
-    """Record an answer in the Recognition log."""
+def log_recognition(
+    result: RecognitionResult, *, source: str, file_name: str = "", client_address: str = "", user=None
+) -> None:
+    """Record an answer in the Recognition log, with where the question came from."""
     from .models import Recognition
 
     best = result.match
@@ -400,4 +434,7 @@ def log_recognition(result: RecognitionResult, *, source: str) -> None:
         listened_s=result.seconds,
         query_hashes=result.query_hashes,
         match_time_ms=result.timings.total_s * 1000.0,
+        file_name=(file_name or "")[-255:],
+        client_address=(client_address or "")[:64],
+        user=user if user is not None and user.is_authenticated else None,
     )

@@ -71,3 +71,24 @@ ensure_redis() {
         --dir /var/lib/redis --logfile /var/log/redis/ci.log
     wait_for_port 127.0.0.1 6379 30 || { log "Redis did not start"; return 1; }
 }
+
+# Write .env (read by jamjar_site/settings.py) unless one exists: a generated SECRET_KEY, DEBUG
+# and the SQLite database, so that manage.py works in any shell afterwards.
+write_env_file() {
+    local file="$ROOT/.env"
+    if [ -e "$file" ]; then
+        log "keeping the existing $file"
+        return 0
+    fi
+    local key
+    key="$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    (
+        umask 077
+        printf '%s\n' \
+            "# Written by scripts/run; read by jamjar_site/settings.py. Variables in the environment win." \
+            "SECRET_KEY=$key" \
+            "DEBUG=1" \
+            "DATABASE_URL=sqlite:///$ROOT/db.sqlite3" > "$file"
+    )
+    log "wrote $file (SECRET_KEY, DEBUG=1, DATABASE_URL)"
+}

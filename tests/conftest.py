@@ -58,8 +58,11 @@ def database_url_for_subprocess() -> str:
 
 def subprocess_env(base: dict | None = None, **extra: str) -> dict:
     """Environment for a jamjar process started by a test: the test database, project settings."""
+    from django.conf import settings
+
     env = {**(os.environ if base is None else base), "DATABASE_URL": database_url_for_subprocess(), **extra}
     env["DJANGO_SETTINGS_MODULE"] = "jamjar_site.settings"
+    env.setdefault("MEDIA_ROOT", str(settings.MEDIA_ROOT))  # the files the test's songs refer to
     env.setdefault("SECRET_KEY", "test-suite-only-key")
     return env
 

@@ -2,6 +2,8 @@
  * The "Identify this song" page: owns the microphone, the audio graph, the websocket and the
  * DOM. The capture itself runs in capture-worklet.js; the message format lives in protocol.js.
  */
+import { certainty } from "./certainty.js";
+import { addToHistory, clearHistory, loadHistory } from "./history.js";
 import { ProtocolError, parseServerMessage, startMessage, stopMessage } from "./protocol.js";
 
 const TARGET_SAMPLE_RATE_HZ = 16000;
@@ -11,6 +13,8 @@ const BYTES_PER_SAMPLE = 2;
 const VERDICT_TIMEOUT_MS = 5000;
 // The level meter shows the input's RMS from -60 dBFS (empty) to 0 dBFS (full).
 const METER_FLOOR_DB = -60;
+// After an answer, the position in the song moves on with the music at this step.
+const POSITION_TICK_MS = 250;
 
 // Music, not speech: the browser's voice processing would treat it as noise to remove.
 const MICROPHONE_CONSTRAINTS = {
@@ -33,8 +37,15 @@ const ui = {
   resultTitle: document.getElementById("result-title"),
   resultArtist: document.getElementById("result-artist"),
   resultOffset: document.getElementById("result-offset"),
-  resultConfidence: document.getElementById("result-confidence"),
-  resultScore: document.getElementById("result-score"),
+  resultDuration: document.getElementById("result-duration"),
+  resultCover: document.getElementById("result-cover"),
+  resultCertainty: document.getElementById("result-certainty"),
+  resultCertaintyBar: document.getElementById("result-certainty-bar"),
+  resultDetails: document.getElementById("result-details"),
+  tryAgain: document.getElementById("try-again"),
+  history: document.getElementById("history"),
+  historyEmpty: document.getElementById("history-empty"),
+  historyClear: document.getElementById("history-clear"),
 };
 
 /** A failure with a message of its own in the page's #status-messages template. */
@@ -104,8 +115,9 @@ function showButton(active) {
   ui.button.textContent = active ? "Stop" : "Start listening";
 }
 
+/** Seconds listened, never beyond the most the page sends (the last frame may overshoot). */
 function showSeconds(seconds) {
-  ui.seconds.textContent = seconds.toFixed(1);
+  ui.seconds.textContent = Math.min(seconds, config.maxSeconds).toFixed(1);
 }
 
 function showLevel(rms) {
@@ -120,13 +132,86 @@ function formatPosition(seconds) {
   return `${minutes}:${String(whole % 60).padStart(2, "0")}`;
 }
 
-function showResult(match) {
+/**
+ * The position in the song, moving on in real time from the answer: the match says where
+ * the listening started, so the music is now that far in plus what was heard since.
+ */
+const positionClock = {
+  timer: null,
+  start(match, secondsListened) {
+    this.stop();
+    const startedAt = performance.now();
+    const endS = match.durationS || Number.POSITIVE_INFINITY;
+    const show = () => {
+      const nowS = match.offsetSeconds + secondsListened + (performance.now() - startedAt) / 1000;
+      ui.resultOffset.textContent = formatPosition(Math.min(nowS, endS));
+      if (nowS >= endS) this.stop();
+    };
+    show();
+    this.timer = window.setInterval(show, POSITION_TICK_MS);
+  },
+  stop() {
+    window.clearInterval(this.timer);
+    this.timer = null;
+  },
+};
+
+function showCover(img, coverUrl) {
+  img.src = coverUrl || img.dataset.placeholder || ui.resultCover.dataset.placeholder;
+}
+
+function showResult(match, secondsListened) {
   ui.resultTitle.textContent = match.title || "Untitled";
   ui.resultArtist.textContent = match.artist || "Unknown artist";
-  ui.resultOffset.textContent = formatPosition(match.offsetSeconds);
-  ui.resultConfidence.textContent = String(match.confidence);
-  ui.resultScore.textContent = match.score.toFixed(2);
+  ui.resultDuration.textContent = match.durationS ? `of ${formatPosition(match.durationS)}` : "";
+  showCover(ui.resultCover, match.coverUrl);
+  ui.resultCover.alt = match.coverUrl ? `Cover of ${match.title || "the song"}` : "";
+  const sure = certainty(match.ruleMargin ?? 1);
+  ui.resultCertainty.textContent = sure.words;
+  ui.resultCertaintyBar.style.width = `${Math.round(sure.fraction * 100)}%`;
+  ui.resultCertaintyBar.parentElement.dataset.fraction = sure.fraction.toFixed(3);
+  const details = [
+    `${match.confidence} fingerprints agree`,
+    `score ${match.score.toFixed(2)}`,
+  ];
+  if (match.ruleMargin != null) details.push(`${match.ruleMargin.toFixed(1)}× the no-match threshold`);
+  details.push(`heard ${Math.min(secondsListened, config.maxSeconds).toFixed(1)} s`);
+  ui.resultDetails.textContent = details.join(" · ");
   ui.result.hidden = false;
+  positionClock.start(match, secondsListened);
+}
+
+function showHistory(entries) {
+  const items = entries.map((entry) => {
+    const item = document.createElement("li");
+    const cover = document.createElement("img");
+    cover.className = "history-cover";
+    cover.alt = "";
+    cover.width = 40;
+    cover.height = 40;
+    cover.loading = "lazy";
+    cover.dataset.placeholder = ui.resultCover.dataset.placeholder;
+    showCover(cover, entry.coverUrl);
+    const text = document.createElement("span");
+    text.className = "history-song";
+    text.textContent = entry.artist ? `${entry.title} · ${entry.artist}` : entry.title;
+    const time = document.createElement("time");
+    time.dateTime = entry.at;
+    time.textContent = new Date(entry.at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    item.append(cover, text, time);
+    return item;
+  });
+  ui.history.replaceChildren(...items);
+  ui.historyEmpty.hidden = entries.length > 0;
+  ui.historyClear.hidden = entries.length === 0;
+}
+
+function remember(match) {
+  try {
+    showHistory(addToHistory(window.localStorage, match));
+  } catch {
+    // No localStorage (disabled by the user): the answer is still shown.
+  }
 }
 
 function socketUrl(path) {
@@ -265,7 +350,8 @@ class Session {
       case "match":
         this.end("match");
         showSeconds(message.secondsListened);
-        showResult(message.match);
+        showResult(message.match, message.secondsListened);
+        remember(message.match);
         break;
       case "no_match":
         this.end("no-match");
@@ -314,6 +400,7 @@ class Session {
     showStatus(messageKey, slots);
     showButton(false);
     showLevel(0);
+    ui.tryAgain.hidden = messageKey === "stopped";
     if (current === this) current = null;
   }
 
@@ -370,7 +457,9 @@ let current = null;
 function startSession() {
   const session = new Session();
   current = session;
+  positionClock.stop();
   ui.result.hidden = true;
+  ui.tryAgain.hidden = true;
   showSeconds(0);
   showLevel(0);
   showButton(true);
@@ -384,6 +473,25 @@ ui.button.addEventListener("click", () => {
     startSession();
   }
 });
+
+ui.tryAgain.addEventListener("click", () => {
+  if (!current) startSession();
+});
+
+ui.historyClear.addEventListener("click", () => {
+  try {
+    clearHistory(window.localStorage);
+  } catch {
+    // Nothing stored that could be cleared.
+  }
+  showHistory([]);
+});
+
+try {
+  showHistory(loadHistory(window.localStorage));
+} catch {
+  showHistory([]);
+}
 
 // Leaving the page ends the session, so the microphone is not left open in a cached page.
 window.addEventListener("pagehide", () => current?.stop());

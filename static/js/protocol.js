@@ -13,7 +13,8 @@
  *   {"type": "match", "match": <match>, "seconds_listened": s}
  *   {"type": "no_match", "seconds_listened": s}
  *   {"type": "error", "code": "<short-name>", "message": "..."}
- * where <match> is {"song_id", "title", "artist", "offset_seconds", "confidence", "score"}.
+ * where <match> is {"song_id", "title", "artist", "offset_seconds", "confidence", "score",
+ * "rule_margin", "duration_s", "cover_url"} (fields the page does not use are ignored).
  */
 
 export const ENCODING = "pcm_s16le";
@@ -52,6 +53,10 @@ function requireNumber(value, name) {
   return value;
 }
 
+function optionalNumber(value, name) {
+  return value === undefined || value === null ? null : requireNumber(value, name);
+}
+
 function optionalString(value) {
   return value === undefined || value === null ? "" : String(value);
 }
@@ -67,6 +72,10 @@ function parseMatch(value, name) {
     offsetSeconds: requireNumber(value.offset_seconds, `${name}.offset_seconds`),
     confidence: requireNumber(value.confidence, `${name}.confidence`),
     score: requireNumber(value.score, `${name}.score`),
+    // Newer fields: a server without them still gives a usable answer.
+    ruleMargin: optionalNumber(value.rule_margin, `${name}.rule_margin`),
+    durationS: optionalNumber(value.duration_s, `${name}.duration_s`),
+    coverUrl: value.cover_url == null ? null : String(value.cover_url),
   };
 }
 
@@ -79,7 +88,8 @@ function parseMatch(value, name) {
  *   | {type: "match", match: object, secondsListened: number}
  *   | {type: "no_match", secondsListened: number}
  *   | {type: "error", code: string, message: string}}
- *   where a match is {songId, title, artist, offsetSeconds, confidence, score}
+ *   where a match is {songId, title, artist, offsetSeconds, confidence, score, ruleMargin,
+ *   durationS, coverUrl} (the last three null when the server does not send them)
  * @throws {ProtocolError} if the text is not one of the server's messages
  */
 export function parseServerMessage(text) {

@@ -56,7 +56,7 @@ def test_changelist_searches_and_shows_counts(admin_client, catalogue):
     page = response.content.decode()
     assert response.status_code == 200
     assert "song 12" in page and "song 13" not in page
-    assert str(catalogue[12].fingerprint_count) in page
+    assert f"{catalogue[12].fingerprint_count:,}" in page  # with a thousands separator
 
 
 def test_delete_confirmation_counts_fingerprints_and_deletes_them(admin_client, catalogue):

@@ -48,7 +48,7 @@ def test_changelist_shows_the_overview_and_the_batch_tools(admin_client, catalog
     page = admin_client.get(reverse(CHANGELIST)).content.decode()
     fingerprints = sum(song.fingerprint_count for song in catalogue.values())
     assert "4 songs" in page
-    assert f"{fingerprints} fingerprints" in page
+    assert f"{fingerprints:,} fingerprints" in page
     assert "0.03 hours of audio" in page  # 4 x 24 s
     assert "database" in page
     assert reverse(UPLOAD_MANY) in page

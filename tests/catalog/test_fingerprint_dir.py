@@ -194,3 +194,25 @@ def test_two_runs_at_once_create_no_duplicates(many_songs):
     assert_catalogue_consistent()
     new_total = sum(int(out.decode().split("new: ")[1].split()[0]) for out, _ in outputs)
     assert new_total == 16
+
+
+class Terminal(StringIO):
+    """Captured output that says it is a terminal, so the progress bar is drawn."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.django_db
+def test_progress_counts_the_files_first_and_gives_hours_and_an_eta(song_files):
+    folder = song_files[0].path.parent
+    err = Terminal()
+    call_command("fingerprint_dir", str(folder), "--workers", "1", stdout=StringIO(), stderr=err)
+    frames = [frame.strip() for frame in err.getvalue().replace("\r", "\n").splitlines() if frame.strip()]
+    # The first frame already knows the total, before any file is done.
+    assert frames[0].startswith("fingerprinting: 0/4 files"), frames[0]
+    assert "ETA after the first file" in frames[0]
+    after_one = next(frame for frame in frames if frame.startswith("fingerprinting: 1/4 files"))
+    assert "0.01 h audio" in after_one  # 24 s
+    assert "ETA 0:" in after_one
+    assert frames[-1].startswith("fingerprinting: 4/4 files") and "ETA 0:00" in frames[-1]

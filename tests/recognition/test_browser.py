@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +19,7 @@ from tests.conftest import subprocess_env
 from tests.servers import JamjarServer
 
 CHROMIUM = os.environ.get("JAMJAR_CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -27,6 +32,62 @@ def live_server_url(catalogue):
     server.stop()
     # Shown by pytest when a test fails: what the server said.
     print(server.log()[-5000:])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def daphne_server(tmp_path, **env_overrides):
+    """Daphne serving jamjar_site.asgi on a free loopback port, on the test database; yields its URL."""
+    port = free_port()
+    log_path = tmp_path / f"daphne-{port}.log"
+    log = open(log_path, "wb")
+    env = subprocess_env(DEBUG="0", **env_overrides)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "jamjar_site.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert server.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "daphne did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+        # Shown by pytest when a test fails: what the server said.
+        print(log_path.read_text(errors="replace")[-5000:])
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def launch_chromium(playwright, *, microphone_wav: Path | None = None):
+    """Debian's Chromium (never a downloaded one), with a fake microphone playing a WAV if given."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium (scripts/test installs it)")
+    args = list(CHROMIUM_ARGS)
+    if microphone_wav is not None:
+        args += [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={microphone_wav.resolve()}",
+        ]
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
 
 
 def fake_microphone_wav(tmp_path, samples, rate_hz=44100) -> Path:
@@ -84,7 +145,7 @@ def identify_in_browser(url: str, wav: Path, *, timeout_s: float):
         state = page.eval_on_selector("#status", "el => el.dataset.state")
         texts = {
             selector: page.inner_text(selector)
-            for selector in ("#status", "#result-title", "#result-artist", "#result-offset")
+            for selector in ("#status", "#result-title", "#result-artist", "#result-offset", "#seconds")
         }
         assert not errors, errors
         return state, texts
@@ -102,6 +163,7 @@ def test_page_says_no_match_for_unknown_music(live_server_url, catalogue, tmp_pa
     state, texts = identify_in_browser(live_server_url, fake_microphone_wav(tmp_path, unknown), timeout_s=40)
     assert state == "no-match", texts
     assert "no match" in texts["#status"].lower()
+    assert texts["#seconds"] == "15.0"  # the last frame may overshoot; the page says what it promised
 
 
 def test_pages_and_admin_work_under_the_content_security_policy(live_server_url, django_user_model, settings):

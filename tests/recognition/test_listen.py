@@ -86,14 +86,29 @@ def test_listen_to_silence_gives_no_match(catalogue, virtual_microphone):
     assert json.loads(out.decode().strip().splitlines()[-1])["match"] is None
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_unknown_device_is_a_one_line_error(catalogue):
-    job = listen_subprocess(dict(os.environ), "--seconds", "1", "--device", "no-such-device")
+def test_unknown_device_is_a_one_line_error(catalogue, virtual_microphone):
+    job = listen_subprocess(virtual_microphone, "--seconds", "1", "--device", "no-such-device")
     out, err = job.communicate(timeout=60)
     assert job.returncode == 1
     lines = err.decode().strip().splitlines()
     assert lines[-1].startswith("CommandError: no usable input device 'no-such-device'")
     assert "Traceback" not in err.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("args", [["--seconds", "1"], ["--list-devices"]])
+def test_no_input_device_names_what_to_install_or_start(catalogue, tmp_path, args):
+    # No PulseAudio to reach (and this machine has no sound card): PortAudio finds no input.
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "PULSE_SERVER": "unix:/nonexistent"}
+    job = listen_subprocess(env, *args)
+    out, err = job.communicate(timeout=60)
+    assert job.returncode == 1
+    message = err.decode()
+    assert "CommandError: no audio input device found" in message
+    assert "apt-get install pulseaudio libasound2-plugins" in message and "pulseaudio --start" in message
+    assert "Traceback" not in message and "Error querying device" not in message
 
 
 def test_missing_portaudio_is_a_clear_error(monkeypatch):

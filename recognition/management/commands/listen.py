@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from recognition import output, services
-from recognition.microphone import MicrophoneError, input_devices, listen
+from recognition.microphone import NO_INPUT_DEVICE, MicrophoneError, input_devices, listen
 
 
 class Command(BaseCommand):
@@ -21,7 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, seconds, device, list_devices, full, json, **options):
         try:
             if list_devices:
-                for d in input_devices():
+                devices = input_devices()
+                if not devices:
+                    raise CommandError(NO_INPUT_DEVICE)
+                for d in devices:
                     self.stdout.write(f"{d['index']:3d}  {d['name']}  ({d['channels']} ch, {d['sample_rate_hz']:.0f} Hz)")
                 return
             if seconds <= 0:
@@ -40,4 +43,5 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(output.result_line(file=label, result=result, total_time_s=total))
         else:
-            self.stdout.write(output.human(file=label, result=result, total_time_s=total))
+            # Recorded, not decoded: the wall-clock time is the listening, so it is left out.
+            self.stdout.write(output.human(file=label, result=result, total_time_s=None))
