@@ -143,7 +143,9 @@ const positionClock = {
     const startedAt = performance.now();
     const endS = match.durationS || Number.POSITIVE_INFINITY;
     const show = () => {
-      const nowS = match.offsetSeconds + secondsListened + (performance.now() - startedAt) / 1000;
+      // Music played fast moves through the song faster than the clock.
+      const heardS = secondsListened + (performance.now() - startedAt) / 1000;
+      const nowS = match.offsetSeconds + heardS * match.speedRatio;
       ui.resultOffset.textContent = formatPosition(Math.min(nowS, endS));
       if (nowS >= endS) this.stop();
     };
@@ -175,6 +177,7 @@ function showResult(match, secondsListened) {
     `score ${match.score.toFixed(2)}`,
   ];
   if (match.ruleMargin != null) details.push(`${match.ruleMargin.toFixed(1)}× the no-match threshold`);
+  if (match.speedRatio.toFixed(2) !== "1.00") details.push(`played at ${match.speedRatio.toFixed(2)}× speed`);
   details.push(`heard ${Math.min(secondsListened, config.maxSeconds).toFixed(1)} s`);
   ui.resultDetails.textContent = details.join(" · ");
   ui.result.hidden = false;

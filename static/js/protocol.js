@@ -76,6 +76,8 @@ function parseMatch(value, name) {
     ruleMargin: optionalNumber(value.rule_margin, `${name}.rule_margin`),
     durationS: optionalNumber(value.duration_s, `${name}.duration_s`),
     coverUrl: value.cover_url == null ? null : String(value.cover_url),
+    // How fast the music runs against the song (1.03: played 3 % fast); 1 when not sent.
+    speedRatio: optionalNumber(value.speed_ratio, `${name}.speed_ratio`) ?? 1,
   };
 }
 
@@ -89,7 +91,8 @@ function parseMatch(value, name) {
  *   | {type: "no_match", secondsListened: number}
  *   | {type: "error", code: string, message: string}}
  *   where a match is {songId, title, artist, offsetSeconds, confidence, score, ruleMargin,
- *   durationS, coverUrl} (the last three null when the server does not send them)
+ *   durationS, coverUrl, speedRatio} (ruleMargin, durationS and coverUrl null and
+ *   speedRatio 1 when the server does not send them)
  * @throws {ProtocolError} if the text is not one of the server's messages
  */
 export function parseServerMessage(text) {

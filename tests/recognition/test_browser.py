@@ -166,7 +166,7 @@ def test_page_says_no_match_for_unknown_music(live_server_url, catalogue, tmp_pa
     assert texts["#seconds"] == "15.0"  # the last frame may overshoot; the page says what it promised
 
 
-def test_pages_and_admin_work_under_the_content_security_policy(live_server_url, django_user_model, settings):
+def test_pages_and_admin_work_under_the_content_security_policy(live_server_url, catalogue, django_user_model, settings):
     """Every page sends a strict CSP, and none of them breaks under it in Chromium: the
     identify page, the admin (signed in, with its scripts) and the API's docs."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # the server's own
@@ -187,8 +187,10 @@ def test_pages_and_admin_work_under_the_content_security_policy(live_server_url,
         page.wait_for_selector("#changelist")
         page.goto(live_server_url + f"/admin/auth/user/{curator.pk}/change/")
         page.wait_for_selector("#user_form")
+        page.goto(live_server_url + f"/admin/catalog/song/{catalogue[11].pk}/change/")
+        page.wait_for_selector("audio.track-player", state="attached")  # styled from admin.css
         page.goto(live_server_url + "/api/docs/")
         page.wait_for_selector(".swagger-ui .info", timeout=20000)  # drawn by its script
         pages = {url: policy for url, policy in policies.items() if "/static/" not in url}
-        assert len(pages) >= 6 and all(policy and "script-src 'self';" in policy + ";" for policy in pages.values()), pages
+        assert len(pages) >= 7 and all(policy and "script-src 'self';" in policy + ";" for policy in pages.values()), pages
         assert not errors, errors

@@ -171,7 +171,7 @@ def test_conditions_take_factors_and_report_the_speed_ratio_truth(music_dir, tmp
 
 
 def test_a_right_answer_counts_its_speed_ratio_within_half_a_percent(catalogue, song_files, monkeypatch):
-    from dataclasses import dataclass, replace
+    from dataclasses import replace
 
     from recognition import evaluation, services
 
@@ -179,16 +179,12 @@ def test_a_right_answer_counts_its_speed_ratio_within_half_a_percent(catalogue, 
     song_id = catalogue[track.seed].pk
     reported = {"ratio": 1.0}
 
-    @dataclass(frozen=True)
-    class RatioMatch(services.Match):  # what the engine returns once it reports speed_ratio
-        speed_ratio: float = 1.0
-
     real_recognize = services.recognize_samples
 
     def with_ratio(samples, **options):
         result = real_recognize(samples, **options)
         if result.match is not None:
-            result.match = RatioMatch(**result.match.as_dict(), speed_ratio=reported["ratio"])
+            result.match = replace(result.match, speed_ratio=reported["ratio"])
         return result
 
     monkeypatch.setattr(services, "recognize_samples", with_ratio)
