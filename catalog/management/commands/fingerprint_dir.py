@@ -81,7 +81,8 @@ class Command(BaseCommand):
         progress = Progress(sizes)
         bar = tqdm(
             total=len(sizes), unit="file", desc="fingerprinting", disable=True if no_progress else None,
-            file=self.stderr._out, dynamic_ncols=True, bar_format="{desc}: {n_fmt}/{total_fmt} files |{bar}| {elapsed}{postfix}",
+            file=self.stderr._out, dynamic_ncols=True, mininterval=0, miniters=1,  # every file shows
+            bar_format="{desc}: {n_fmt}/{total_fmt} files |{bar}| {elapsed}{postfix}",
             postfix=progress.describe(),
         )
         stop_refreshing = threading.Event()
