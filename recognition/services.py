@@ -193,12 +193,10 @@ class ListeningSession:
         hashes = self._fingerprinter.push(samples)
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
+        if self._stretches and len(within):
+            self._advance_stretches(within, final=False)
         result = self.result()
-        if self._stretches:
-            if len(within):
-                self._advance_stretches(within, final=False)
-                result = self.result()
-        elif result.match is None and self._factors and self.seconds >= self.service.speed_search_after_s:
+        if result.match is None and not self._stretches and self._factors and self.seconds >= self.service.speed_search_after_s:
             self._start_stretches(final=False)
             result = self.result()
         previous, self._last_match = self._last_match, result.match
@@ -224,11 +222,10 @@ class ListeningSession:
             self.timings.fingerprint_s += time.perf_counter() - started
             self._vote(hashes)
             self.finished = True
+            if self._stretches:
+                self._advance_stretches(np.zeros(0, dtype=np.float32), final=True)
         result = self.result()
-        if self._stretches:
-            self._advance_stretches(np.zeros(0, dtype=np.float32), final=True)
-            result = self.result()
-        elif result.match is None and self._factors:
+        if result.match is None and not self._stretches and self._factors:
             self._start_stretches(final=True)
             result = self.result()
         result.confirmed = result.match is not None
