@@ -22,16 +22,24 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognition.degrade import condition_argument  # noqa: E402  (Django-free: usable before setup)
+from recognition.degrade import condition_argument
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "jamjar-bench-corpus"))
-    parser.add_argument("--holdout", type=float, default=0.2, help="share of tracks left out of the catalogue")
+    parser.add_argument(
+        "--holdout", type=float, default=0.2, help="share of tracks left out of the catalogue"
+    )
     parser.add_argument("--lengths", type=float, nargs="+", default=[1, 2, 3, 5, 10])
     parser.add_argument(
-        "--conditions", nargs="+", default=["clean", "noise", "phone", "codec"], type=condition_argument, metavar="CONDITION",
+        "--conditions",
+        nargs="+",
+        default=["clean", "noise", "phone", "codec"],
+        type=condition_argument,
+        metavar="CONDITION",
         help="clean noise phone codec crowd speed:PERCENT tempo:PERCENT pitch:PERCENT (default: %(default)s)",
     )
     parser.add_argument("--clips-per-song", type=int, default=2)
@@ -57,7 +65,12 @@ def recreate_database(database_url: str) -> None:
 
     url = urlparse(database_url)
     name = url.path.lstrip("/")
-    connection = MySQLdb.connect(host=url.hostname or "127.0.0.1", port=url.port or 3306, user=url.username or "root", passwd=url.password or "")
+    connection = MySQLdb.connect(
+        host=url.hostname or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        passwd=url.password or "",
+    )
     cursor = connection.cursor()
     cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
     cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
@@ -87,7 +100,11 @@ def main() -> None:
     from catalog.selectors import table_size_bytes
     from recognition import conf, evaluation
 
-    report: dict = {"database": connection.vendor, "params": conf.fingerprint_params().__dict__, "version": conf.fingerprint_params().version}
+    report: dict = {
+        "database": connection.vendor,
+        "params": conf.fingerprint_params().__dict__,
+        "version": conf.fingerprint_params().version,
+    }
     if not args.skip_ingest:
         call_command("migrate", verbosity=0)
         print(f"ingesting {len(known)} tracks with {args.workers} workers ...", flush=True)
@@ -100,8 +117,11 @@ def main() -> None:
             "seconds": summary.elapsed_s,
             "realtime_factor": summary.realtime_factor,
         }
-        print(f"  {summary.new} songs, {summary.audio_s / 3600:.2f} h, {summary.fingerprints} fingerprints in "
-              f"{summary.elapsed_s:.1f} s: {summary.realtime_factor:.0f}x realtime", flush=True)
+        print(
+            f"  {summary.new} songs, {summary.audio_s / 3600:.2f} h, {summary.fingerprints} fingerprints in "
+            f"{summary.elapsed_s:.1f} s: {summary.realtime_factor:.0f}x realtime",
+            flush=True,
+        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE TABLE catalog_fingerprint")
         cursor.fetchall()
@@ -118,8 +138,11 @@ def main() -> None:
         "kb_per_audio_minute": (sizes["fingerprint"] + (sizes["song"] or 0)) / 1000 / minutes,
         "fingerprints_per_audio_minute": fingerprints / minutes,
     }
-    print(f"  size: {report['size']['bytes_per_fingerprint']:.1f} bytes per fingerprint, "
-          f"{report['size']['kb_per_audio_minute']:.0f} kB per minute of audio", flush=True)
+    print(
+        f"  size: {report['size']['bytes_per_fingerprint']:.1f} bytes per fingerprint, "
+        f"{report['size']['kb_per_audio_minute']:.0f} kB per minute of audio",
+        flush=True,
+    )
 
     # The corpus holds the catalogued and the held-out tracks: find_tracks tells them apart by
     # content SHA-1, as `manage.py evaluate` does.
@@ -134,7 +157,10 @@ def main() -> None:
         padding_s=args.padding,
         seed=args.seed,
     )
-    print(f"querying {len(specs)} clips ({len(positives)} catalogued tracks, {len(negatives)} unknown) ...", flush=True)
+    print(
+        f"querying {len(specs)} clips ({len(positives)} catalogued tracks, {len(negatives)} unknown) ...",
+        flush=True,
+    )
     started = time.perf_counter()
     done = [0]
 

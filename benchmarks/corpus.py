@@ -29,7 +29,9 @@ SPEECH_PACKAGES = "espeak-ng"
 
 def packages_for(conditions: list[str]) -> str:
     """The Debian packages a benchmark of these conditions needs: the music, and speech for crowd."""
-    return DEBIAN_PACKAGES + (" " + SPEECH_PACKAGES if any(c.partition(":")[0] == "crowd" for c in conditions) else "")
+    return DEBIAN_PACKAGES + (
+        " " + SPEECH_PACKAGES if any(c.partition(":")[0] == "crowd" for c in conditions) else ""
+    )
 
 
 def install_packages(packages: str) -> None:
@@ -48,7 +50,9 @@ def install_packages(packages: str) -> None:
     print(f"installing {' '.join(missing)} ...", flush=True)
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=environment)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], check=True, env=environment
+    )
 
 
 def collect(folder: str | Path, *, min_duration_files_bytes: int = 50_000) -> list[Path]:

@@ -32,11 +32,18 @@ FRAME_S = 0.25
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="ws://127.0.0.1:8000/ws/identify/")
     parser.add_argument("--streams", type=int, default=8, help="concurrent streams per round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--unknown-share", type=float, default=0.25, help="share of streams playing music not in the catalogue")
+    parser.add_argument(
+        "--unknown-share",
+        type=float,
+        default=0.25,
+        help="share of streams playing music not in the catalogue",
+    )
     parser.add_argument("--condition", default="phone")
     parser.add_argument("--server-pid", type=int, default=None)
     parser.add_argument("--corpus", default="/tmp/jamjar-bench-corpus")
@@ -57,7 +64,11 @@ async def stream(url: str, pcm: bytes) -> dict:
     started = time.perf_counter()
     sent_s = 0.0
     async with websockets.connect(url, origin="http://localhost", max_size=2**20) as ws:
-        await ws.send(json.dumps({"type": "start", "sample_rate": CLIENT_RATE_HZ, "encoding": "pcm_s16le", "channels": 1}))
+        await ws.send(
+            json.dumps(
+                {"type": "start", "sample_rate": CLIENT_RATE_HZ, "encoding": "pcm_s16le", "channels": 1}
+            )
+        )
         assert json.loads(await ws.recv())["type"] == "listening"
         answer: dict = {}
 
@@ -108,7 +119,9 @@ def main() -> None:
             path, song_id = song.source_path, song.pk
         audio = decode_file(path, sample_rate_hz=CLIENT_RATE_HZ)
         start = int(rng.uniform(0.1, 0.7) * max(1, len(audio) - 16 * CLIENT_RATE_HZ))
-        clip = degrade.apply_condition(args.condition, audio[start : start + 16 * CLIENT_RATE_HZ], sample_rate_hz=CLIENT_RATE_HZ, rng=rng)
+        clip = degrade.apply_condition(
+            args.condition, audio[start : start + 16 * CLIENT_RATE_HZ], sample_rate_hz=CLIENT_RATE_HZ, rng=rng
+        )
         jobs.append((song_id, float_to_pcm16(clip)))
 
     results = []
@@ -120,26 +133,34 @@ def main() -> None:
         answers = asyncio.run(_gather(args.url, [pcm for _, pcm in batch]))
         if before is not None:
             cpu_used += cpu_seconds(args.server_pid) - before
-        for (song_id, _), answer in zip(batch, answers):
+        for (song_id, _), answer in zip(batch, answers, strict=False):
             audio_streamed += answer["sent_s"]
             results.append((song_id, answer))
     known = [(sid, a) for sid, a in results if sid is not None]
     unknown_results = [a for sid, a in results if sid is None]
     right = [a for sid, a in known if a.get("type") == "match" and a["match"]["song_id"] == sid]
     wrong = [a for sid, a in known if a.get("type") == "match" and a["match"]["song_id"] != sid]
-    print(f"{len(results)} streams ({args.streams} at a time, {args.condition} condition), {audio_streamed:.0f} s of audio streamed")
+    print(
+        f"{len(results)} streams ({args.streams} at a time, {args.condition} condition), {audio_streamed:.0f} s of audio streamed"
+    )
     if known:
         listened = [a["seconds_listened"] for a in right]
-        print(f"catalogued: {len(right)}/{len(known)} right, {len(wrong)} wrong; seconds listened before the answer: "
-              f"median {statistics.median(listened) if listened else float('nan'):.2f}, max {max(listened) if listened else float('nan'):.2f}")
+        print(
+            f"catalogued: {len(right)}/{len(known)} right, {len(wrong)} wrong; seconds listened before the answer: "
+            f"median {statistics.median(listened) if listened else float('nan'):.2f}, max {max(listened) if listened else float('nan'):.2f}"
+        )
     if unknown_results:
         named = sum(a.get("type") == "match" for a in unknown_results)
         print(f"unknown music: {named}/{len(unknown_results)} named as a song (the rest no match)")
         for a in unknown_results:
             if a.get("type") == "match":
-                print(f"  named: {a['match']['title']!r} after {a['seconds_listened']} s, confidence {a['match']['confidence']}")
+                print(
+                    f"  named: {a['match']['title']!r} after {a['seconds_listened']} s, confidence {a['match']['confidence']}"
+                )
     if args.server_pid:
-        print(f"server CPU: {cpu_used:.2f} s for {audio_streamed:.0f} s of audio = {1000 * cpu_used / audio_streamed:.1f} ms per second of audio")
+        print(
+            f"server CPU: {cpu_used:.2f} s for {audio_streamed:.0f} s of audio = {1000 * cpu_used / audio_streamed:.1f} ms per second of audio"
+        )
 
 
 async def _gather(url, pcms):

@@ -43,9 +43,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.benchmark import setup_django  # noqa: E402
-from benchmarks.corpus import collect, install_packages, link_folder, packages_for, split_holdout  # noqa: E402
-from recognition.degrade import condition_argument  # noqa: E402  (Django-free)
+from benchmarks.benchmark import setup_django
+from benchmarks.corpus import collect, install_packages, link_folder, packages_for, split_holdout
+from recognition.degrade import condition_argument
 
 # Distinct hash values that one synthetic permutation shuffles among themselves.
 PERMUTATION_BLOCK = 16
@@ -72,20 +72,42 @@ def parse_size(text: str) -> int:
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", nargs="+", type=parse_size, default=[parse_size(s) for s in ("10M", "50M", "100M")],
-                        help="catalogue sizes in fingerprints (default: 10M 50M 100M)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=parse_size,
+        default=[parse_size(s) for s in ("10M", "50M", "100M")],
+        help="catalogue sizes in fingerprints (default: 10M 50M 100M)",
+    )
     parser.add_argument("--corpus", default=os.path.join(tempfile.gettempdir(), "jamjar-bench-corpus"))
-    parser.add_argument("--holdout", type=float, default=0.2, help="share of tracks left out of the catalogue")
-    parser.add_argument("--conditions", nargs="+", type=condition_argument, default=["clean", "phone", "noise"], metavar="CONDITION",
-                        help="conditions of the 5 s clips (default: clean phone noise)")
+    parser.add_argument(
+        "--holdout", type=float, default=0.2, help="share of tracks left out of the catalogue"
+    )
+    parser.add_argument(
+        "--conditions",
+        nargs="+",
+        type=condition_argument,
+        default=["clean", "phone", "noise"],
+        metavar="CONDITION",
+        help="conditions of the 5 s clips (default: clean phone noise)",
+    )
     parser.add_argument("--clips-per-song", type=int, default=2)
     parser.add_argument("--padding", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="ingest workers (default: 2)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--workdir", default="/var/tmp", help="where the server's data directory is made (default: /var/tmp)")
+    parser.add_argument(
+        "--workdir", default="/var/tmp", help="where the server's data directory is made (default: /var/tmp)"
+    )
     parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
-    parser.add_argument("--buffer-pool-mb", type=int, default=0, help="InnoDB buffer pool (default: sized for the largest catalogue)")
+    parser.add_argument(
+        "--buffer-pool-mb",
+        type=int,
+        default=0,
+        help="InnoDB buffer pool (default: sized for the largest catalogue)",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the server's data directory behind")
     parser.add_argument("--results", default=str(ROOT / "bench-results" / "scale.json"))
     args = parser.parse_args()
@@ -141,7 +163,11 @@ def start_server(*, workdir: str, port: int, buffer_pool: int) -> Server:
     directory.chmod(0o755)  # mkdtemp's 0700 would keep the mysql user out
     data, tmp = directory / "data", directory / "tmp"
     tmp.mkdir()
-    subprocess.run(["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={data}"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={data}"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     subprocess.run(["chown", "-R", "mysql:mysql", str(directory)], check=True)
     port = port or free_port()
     command = [
@@ -161,7 +187,11 @@ def start_server(*, workdir: str, port: int, buffer_pool: int) -> Server:
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                log = (directory / "error.log").read_text(errors="replace")[-2000:] if (directory / "error.log").exists() else ""
+                log = (
+                    (directory / "error.log").read_text(errors="replace")[-2000:]
+                    if (directory / "error.log").exists()
+                    else ""
+                )
                 server.stop(keep=True)
                 sys.exit(f"MariaDB did not start (see {directory}):\n{log}")
             time.sleep(0.5)
@@ -309,7 +339,12 @@ def ingest_probe(folder: Path, *, workers: int) -> dict:
     summary = ingest_directory(folder, workers=workers)
     ids = [song_id for song_id, _ in songs_by_sha1(file_sha1(p) for p in sorted(folder.iterdir())).values()]
     delete_songs(ids)
-    return {"tracks": summary.new, "audio_s": summary.audio_s, "seconds": summary.elapsed_s, "realtime_factor": summary.realtime_factor}
+    return {
+        "tracks": summary.new,
+        "audio_s": summary.audio_s,
+        "seconds": summary.elapsed_s,
+        "realtime_factor": summary.realtime_factor,
+    }
 
 
 def catalogue_real_music(folder: Path, *, workers: int) -> tuple[list[RealSong], dict]:
@@ -323,7 +358,15 @@ def catalogue_real_music(folder: Path, *, workers: int) -> tuple[list[RealSong],
     def keeping(analysis, **options):
         result = original(analysis, **options)
         if result.created:
-            kept.append(RealSong(result.song.pk, result.song.title, analysis.duration_s, analysis.hashes, analysis.offsets_frames))
+            kept.append(
+                RealSong(
+                    result.song.pk,
+                    result.song.title,
+                    analysis.duration_s,
+                    analysis.hashes,
+                    analysis.offsets_frames,
+                )
+            )
         return result
 
     services.store_analysis = keeping
@@ -340,10 +383,10 @@ def catalogue_real_music(folder: Path, *, workers: int) -> tuple[list[RealSong],
 
 def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> dict:
     """Run the clips against the catalogue as it is; accuracy, times and rows drawn."""
-    from catalog.models import Song
-    from catalog.selectors import table_size_bytes
     from django.db import connection
 
+    from catalog.models import Song
+    from catalog.selectors import table_size_bytes
     from recognition import evaluation
 
     with connection.cursor() as cursor:
@@ -390,7 +433,11 @@ def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> d
     real_rates = [d["per_real_song"] for d in counted if d.get("per_real_song") is not None]
     synthetic_rates = [d["per_synthetic_song"] for d in counted if d.get("per_synthetic_song") is not None]
     songs = Song.objects.count()
-    titles = dict(Song.objects.filter(pk__in={o.predicted_song_id for o in outcomes if o.false_positive}).values_list("pk", "title"))
+    titles = dict(
+        Song.objects.filter(pk__in={o.predicted_song_id for o in outcomes if o.false_positive}).values_list(
+            "pk", "title"
+        )
+    )
     return {
         "songs": songs,
         "synthetic_songs": n_synthetic,
@@ -405,9 +452,16 @@ def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> d
         "rows_per_synthetic_song": float(np.mean(synthetic_rates)) if synthetic_rates else None,
         "synthetic_named": sum(o.predicted_song_id in synthetic_set for o in outcomes),
         "false_positive_clips": [
-            {"path": o.path, "condition": o.condition, "start_s": o.start_s, "predicted_song_id": o.predicted_song_id,
-             "predicted_title": titles.get(o.predicted_song_id, ""), "synthetic": o.predicted_song_id in synthetic_set}
-            for o in outcomes if o.false_positive
+            {
+                "path": o.path,
+                "condition": o.condition,
+                "start_s": o.start_s,
+                "predicted_song_id": o.predicted_song_id,
+                "predicted_title": titles.get(o.predicted_song_id, ""),
+                "synthetic": o.predicted_song_id in synthetic_set,
+            }
+            for o in outcomes
+            if o.false_positive
         ],
         "synthetic_best_candidate": sum(o.best_song_id in synthetic_set for o in outcomes),
     }
@@ -424,7 +478,11 @@ def format_row(label: str, m: dict, conditions: list[str]) -> str:
 
     fp = sum(c["false_positives"] for c in m["conditions"].values())
     negatives = sum(c["negatives"] for c in m["conditions"].values())
-    ratio = (m["rows_per_synthetic_song"] / m["rows_per_real_song"]) if m["rows_per_synthetic_song"] and m["rows_per_real_song"] else None
+    ratio = (
+        (m["rows_per_synthetic_song"] / m["rows_per_real_song"])
+        if m["rows_per_synthetic_song"] and m["rows_per_real_song"]
+        else None
+    )
     parts = [
         f"{label:>8}", f"{m['fingerprints'] / 1e6:7.1f}M", f"{m['songs']:6}",
         f"{(m['fingerprint_table_bytes'] or 0) / 1e6:7.0f}", f"{(m['fingerprint_table_bytes'] or 0) / m['fingerprints']:5.1f}",
@@ -455,8 +513,10 @@ def main() -> None:
     probe_dir = link_folder(unknown, args.corpus + "-scale-probe")
     pool = args.buffer_pool_mb << 20 if args.buffer_pool_mb else buffer_pool_bytes(args.sizes[-1])
     server = start_server(workdir=args.workdir, port=args.port, buffer_pool=pool)
-    print(f"MariaDB on port {server.port}, data in {server.directory}, buffer pool {pool >> 20} MB", flush=True)
-    report: dict = {"arguments": {k: v for k, v in vars(args).items()}, "buffer_pool_bytes": pool, "sizes": []}
+    print(
+        f"MariaDB on port {server.port}, data in {server.directory}, buffer pool {pool >> 20} MB", flush=True
+    )
+    report: dict = {"arguments": dict(vars(args)), "buffer_pool_bytes": pool, "sizes": []}
     counter = None
     try:
         os.environ["DEBUG"] = "0"  # Django would keep every INSERT of the run in connection.queries
@@ -477,21 +537,39 @@ def main() -> None:
         print(f"  {report['ingest_empty']['realtime_factor']:.0f}x realtime", flush=True)
         print(f"cataloguing {len(known)} tracks ...", flush=True)
         real, report["ingest_real"] = catalogue_real_music(catalogue_dir, workers=args.workers)
-        print(f"  {report['ingest_real']['songs']} songs, {report['ingest_real']['fingerprints']} fingerprints, "
-              f"{report['ingest_real']['realtime_factor']:.0f}x realtime", flush=True)
-        catalogue = Catalogue(real, Permutations(real, seed=args.seed), fingerprints=sum(len(s.hashes) for s in real))
+        print(
+            f"  {report['ingest_real']['songs']} songs, {report['ingest_real']['fingerprints']} fingerprints, "
+            f"{report['ingest_real']['realtime_factor']:.0f}x realtime",
+            flush=True,
+        )
+        catalogue = Catalogue(
+            real, Permutations(real, seed=args.seed), fingerprints=sum(len(s.hashes) for s in real)
+        )
         report["distinct_hash_values"] = int(len(catalogue.permutations.values))
 
         scan = evaluation.find_tracks(args.corpus)
-        specs = evaluation.plan_clips(scan.tracks, lengths_s=[CLIP_LENGTH_S], conditions=args.conditions,
-                                      clips_per_song=args.clips_per_song, padding_s=args.padding, seed=args.seed)
-        print(f"{len(specs)} clips per size ({scan.positives} catalogued tracks, {scan.negatives} held out)", flush=True)
+        specs = evaluation.plan_clips(
+            scan.tracks,
+            lengths_s=[CLIP_LENGTH_S],
+            conditions=args.conditions,
+            clips_per_song=args.clips_per_song,
+            padding_s=args.padding,
+            seed=args.seed,
+        )
+        print(
+            f"{len(specs)} clips per size ({scan.positives} catalogued tracks, {scan.negatives} held out)",
+            flush=True,
+        )
         counter = RowCounter()
         print(format_header(args.conditions), flush=True)
         targets = [("real", 0)] + [(f"{size / 1e6:g}M", size) for size in args.sizes]
         for label, target in targets:
-            growth = catalogue.grow_to(target, on_progress=lambda n, rate: print(
-                f"  ... {n / 1e6:.1f}M fingerprints, inserting {rate / 1000:.0f}k rows/s", flush=True))
+            growth = catalogue.grow_to(
+                target,
+                on_progress=lambda n, rate: print(
+                    f"  ... {n / 1e6:.1f}M fingerprints, inserting {rate / 1000:.0f}k rows/s", flush=True
+                ),
+            )
             started = time.perf_counter()
             measured = measure(catalogue, specs, seed=args.seed, counter=counter)
             measured["query_seconds"] = time.perf_counter() - started

@@ -50,15 +50,22 @@ class SongUploadForm(forms.ModelForm):
             sha1 = file_sha1(path)
             existing = Song.objects.filter(sha1=sha1).first()
             if existing is not None:
-                raise forms.ValidationError({"audio": f"This track is already in the catalogue as “{existing}” (song {existing.pk})."})
+                raise forms.ValidationError(
+                    {"audio": f"This track is already in the catalogue as “{existing}” (song {existing.pk})."}
+                )
             try:
                 self.analysis = analyse_file(
-                    path, conf.fingerprint_params(), sha1=sha1, max_duration_s=conf.service_settings().api_max_track_s
+                    path,
+                    conf.fingerprint_params(),
+                    sha1=sha1,
+                    max_duration_s=conf.service_settings().api_max_track_s,
                 )
             except AudioDecodeError as exc:
                 raise forms.ValidationError({"audio": f"This is not audio jamjar can read: {exc}"}) from exc
             except TrackTooLong as exc:
-                raise forms.ValidationError({"audio": str(exc).replace(os.path.basename(path), upload.name)}) from exc
+                raise forms.ValidationError(
+                    {"audio": str(exc).replace(os.path.basename(path), upload.name)}
+                ) from exc
         return cleaned
 
 
@@ -109,7 +116,9 @@ def spool_uploads(files: list, *, folder: str, max_bytes: int) -> list[UploadedT
             continue
         if upload.size > max_bytes:
             limit = filesizeformat(max_bytes)
-            tracks.append(UploadedTrack(upload.name, None, f"{filesizeformat(upload.size)}, over the limit of {limit}"))
+            tracks.append(
+                UploadedTrack(upload.name, None, f"{filesizeformat(upload.size)}, over the limit of {limit}")
+            )
             continue
         path = os.path.join(folder, f"track-{index:04d}")
         with open(path, "wb") as out:
@@ -286,13 +295,27 @@ class SongAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("upload-many/", self.admin_site.admin_view(self.upload_many_view), name="%s_%s_upload_many" % info),
-            path("batches/<str:job_id>/", self.admin_site.admin_view(self.job_view), name="%s_%s_job" % info),
-            path("<int:song_id>/audio/", self.admin_site.admin_view(self.audio_view), name="%s_%s_audio" % info),
+            path(
+                "upload-many/",
+                self.admin_site.admin_view(self.upload_many_view),
+                name="{}_{}_upload_many".format(*info),
+            ),
+            path(
+                "batches/<str:job_id>/",
+                self.admin_site.admin_view(self.job_view),
+                name="{}_{}_job".format(*info),
+            ),
+            path(
+                "<int:song_id>/audio/",
+                self.admin_site.admin_view(self.audio_view),
+                name="{}_{}_audio".format(*info),
+            ),
             *super().get_urls(),
         ]
 
-    @admin.action(description="Re-fingerprint the selected songs with the current parameters", permissions=["change"])
+    @admin.action(
+        description="Re-fingerprint the selected songs with the current parameters", permissions=["change"]
+    )
     def refingerprint_selected(self, request, queryset):
         songs = list(queryset)
         job = jobs.start(
@@ -312,7 +335,9 @@ class SongAdmin(admin.ModelAdmin):
             folder = tempfile.mkdtemp(prefix="jamjar-admin-upload-")
             try:
                 tracks = spool_uploads(
-                    form.cleaned_data["files"], folder=folder, max_bytes=conf.service_settings().api_max_track_bytes
+                    form.cleaned_data["files"],
+                    folder=folder,
+                    max_bytes=conf.service_settings().api_max_track_bytes,
                 )
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -368,4 +393,3 @@ class SongAdmin(admin.ModelAdmin):
             "refresh_s": 2,
         }
         return TemplateResponse(request, "admin/catalog/song/job.html", context)
-

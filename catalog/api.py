@@ -21,7 +21,8 @@ from .uploads import upload_on_disk
 
 class SongSerializer(serializers.ModelSerializer):
     cover_url = serializers.CharField(
-        read_only=True, allow_null=True,
+        read_only=True,
+        allow_null=True,
         help_text="Path of the cover thumbnail (JPEG) on this server; null when the file had no picture.",
     )
 
@@ -66,8 +67,12 @@ class SongUploadSerializer(serializers.Serializer):
     title = serializers.CharField(
         max_length=255, required=False, allow_blank=True, help_text="Default: the file's tags, else its name."
     )
-    artist = serializers.CharField(max_length=255, required=False, allow_blank=True, help_text="Default: the tags.")
-    album = serializers.CharField(max_length=255, required=False, allow_blank=True, help_text="Default: the tags.")
+    artist = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, help_text="Default: the tags."
+    )
+    album = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, help_text="Default: the tags."
+    )
 
 
 class SongConflictSerializer(serializers.Serializer):
@@ -165,7 +170,9 @@ class CatalogueStatsSerializer(serializers.Serializer):
         required=False,
         help_text="Staff only: data + index bytes per table (fingerprint, song); null where the database does not say.",
     )
-    fingerprint_table_bytes = serializers.IntegerField(allow_null=True, required=False, help_text="Staff only.")
+    fingerprint_table_bytes = serializers.IntegerField(
+        allow_null=True, required=False, help_text="Staff only."
+    )
 
 
 class CatalogueStatsView(APIView):
@@ -173,7 +180,9 @@ class CatalogueStatsView(APIView):
 
     permission_classes = [api.OpenOrSignedIn]
 
-    @extend_schema(operation_id="stats", responses={200: CatalogueStatsSerializer, **api.error_responses(401, 403)})
+    @extend_schema(
+        operation_id="stats", responses={200: CatalogueStatsSerializer, **api.error_responses(401, 403)}
+    )
     def get(self, request):
         stats = selectors.catalogue_stats(with_sizes=is_staff(request))
         return Response(stats)

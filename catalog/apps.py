@@ -1,4 +1,5 @@
 """The catalogue app: songs and their fingerprints."""
+
 from django.apps import AppConfig
 
 

@@ -24,7 +24,21 @@ from recognition.engine.audio import AudioDecodeError, file_sha1
 from . import selectors, services
 from .workers import die_with_run
 
-DEFAULT_EXTENSIONS = (".mp3", ".ogg", ".oga", ".opus", ".flac", ".wav", ".m4a", ".aac", ".wma", ".aiff", ".aif", ".webm", ".mka")
+DEFAULT_EXTENSIONS = (
+    ".mp3",
+    ".ogg",
+    ".oga",
+    ".opus",
+    ".flac",
+    ".wav",
+    ".m4a",
+    ".aac",
+    ".wma",
+    ".aiff",
+    ".aif",
+    ".webm",
+    ".mka",
+)
 
 # Files whose SHA-1 is checked against the catalogue in one query.
 SHA1_BATCH = 64
@@ -33,7 +47,7 @@ SHA1_BATCH = 64
 class CatalogueLost(Exception):
     """The database went away mid-run; summary holds what was done until then."""
 
-    def __init__(self, summary: "BulkSummary", reason: str) -> None:
+    def __init__(self, summary: BulkSummary, reason: str) -> None:
         super().__init__(reason)
         self.summary = summary
 
@@ -64,7 +78,9 @@ class FileEvent:
     reason: str = ""
 
 
-def find_audio_files(root: str | os.PathLike, *, extensions: tuple[str, ...] = DEFAULT_EXTENSIONS) -> Iterator[str]:
+def find_audio_files(
+    root: str | os.PathLike, *, extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
+) -> Iterator[str]:
     """Audio files below root, by extension (case-insensitive), in a stable sorted order."""
     wanted = tuple(ext.lower() if ext.startswith(".") else f".{ext.lower()}" for ext in extensions)
     pending = [Path(root)]
@@ -170,7 +186,9 @@ def _ingest(new_work, store, report, *, params, workers: int) -> None:
     # forkserver child does not inherit this process's database connection.
     context = multiprocessing.get_context("forkserver")
     in_flight: dict[Future, str] = {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_run, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=die_with_run, initargs=(os.getpid(),)
+    )
     try:
 
         def collect(done: set[Future]) -> None:

@@ -91,7 +91,10 @@ def start(
                 break
             _jobs.popitem(last=False)
     thread = threading.Thread(
-        target=_run, args=(job, list(items), label, work, cleanup), name=f"jamjar-job-{job.id[:8]}", daemon=True
+        target=_run,
+        args=(job, list(items), label, work, cleanup),
+        name=f"jamjar-job-{job.id[:8]}",
+        daemon=True,
     )
     thread.start()
     return job

@@ -22,7 +22,9 @@ class Song(models.Model):
     )
     audio = models.FileField(upload_to="tracks/%Y/%m/", blank=True)
     cover = models.FileField(
-        upload_to="covers/", blank=True, help_text="Thumbnail (JPEG) of the picture embedded in the file, if any."
+        upload_to="covers/",
+        blank=True,
+        help_text="Thumbnail (JPEG) of the picture embedded in the file, if any.",
     )
     fingerprint_count = models.PositiveIntegerField(default=0)
     params_version = models.CharField(max_length=32, db_index=True)

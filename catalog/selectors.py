@@ -15,7 +15,9 @@ from .models import Fingerprint, Song
 LOOKUP_BATCH = 4000
 
 
-def fingerprint_rows(hashes: np.ndarray, *, song_id: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fingerprint_rows(
+    hashes: np.ndarray, *, song_id: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every catalogue row whose hash is in hashes (and, given song_id, of that song only).
 
     hashes: int64 [shape=(n,)].  Returns (hash, song_id, offset_frames), int64 arrays
@@ -34,7 +36,9 @@ def fingerprint_rows(hashes: np.ndarray, *, song_id: int | None = None) -> tuple
             # The values are numpy integers, so they are inlined: quoting thousands of
             # parameters one by one cost more client CPU than the lookup itself.
             values = ",".join(map(str, batch.tolist()))
-            where = f"{h_col} IN ({values})" + (f" AND {s_col} = {int(song_id)}" if song_id is not None else "")
+            where = f"{h_col} IN ({values})" + (
+                f" AND {s_col} = {int(song_id)}" if song_id is not None else ""
+            )
             cursor.execute(f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {where}")
             rows = cursor.fetchall()
             if rows:
@@ -58,7 +62,9 @@ def songs_by_sha1(sha1s: Iterable[str]) -> dict[str, tuple[int, float]]:
     wanted = list(dict.fromkeys(sha1s))
     found: dict[str, tuple[int, float]] = {}
     for start in range(0, len(wanted), 1000):
-        rows = Song.objects.filter(sha1__in=wanted[start : start + 1000]).values_list("sha1", "pk", "duration_s")
+        rows = Song.objects.filter(sha1__in=wanted[start : start + 1000]).values_list(
+            "sha1", "pk", "duration_s"
+        )
         found.update({sha1: (pk, duration_s) for sha1, pk, duration_s in rows})
     return found
 

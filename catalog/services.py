@@ -157,7 +157,9 @@ def insert_fingerprints(song_id: int, hashes: np.ndarray, offsets_frames: np.nda
     bytes per row, compressed).  Seeded by the song id so a re-run writes the same way.
     """
     order = np.random.default_rng(song_id).permutation(len(hashes))
-    rows = np.column_stack([hashes[order], np.full(len(order), song_id, dtype=np.int64), offsets_frames[order]])
+    rows = np.column_stack(
+        [hashes[order], np.full(len(order), song_id, dtype=np.int64), offsets_frames[order]]
+    )
     table = connection.ops.quote_name(Fingerprint._meta.db_table)
     columns = ", ".join(
         connection.ops.quote_name(Fingerprint._meta.get_field(name).column)
@@ -244,9 +246,9 @@ __all__ = [
     "AudioDecodeError",
     "IngestResult",
     "SourceMissing",
+    "TrackTooLong",
     "delete_songs",
     "ingest_file",
-    "TrackTooLong",
     "insert_fingerprints",
     "refingerprint_song",
     "store_analysis",

@@ -1,4 +1,5 @@
 """Routes of the catalogue outside the admin and the API."""
+
 from django.urls import path
 
 from . import views

@@ -90,7 +90,9 @@ def ranged_file_response(request, path: str, *, content_type: str) -> HttpRespon
             return response
     start, end = wanted
     length = max(end - start + 1, 0)
-    response = StreamingHttpResponse(_file_part(path, start, length), status=status, content_type=content_type)
+    response = StreamingHttpResponse(
+        _file_part(path, start, length), status=status, content_type=content_type
+    )
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     if status == 206:
@@ -106,5 +108,7 @@ def song_audio(request, song: Song) -> HttpResponse:
     except services.SourceMissing as exc:
         raise Http404(str(exc)) from None
     name = song.original_filename or os.path.basename(path)
-    content_type = mimetypes.guess_type(name)[0] or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    content_type = (
+        mimetypes.guess_type(name)[0] or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    )
     return ranged_file_response(request, path, content_type=content_type)

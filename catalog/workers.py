@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -27,10 +28,8 @@ def die_with_run(run_pid: int) -> None:
     """Worker initializer: end this worker when the run that started it ends, however it
     ends (kill -9 included).  A worker's parent is the forkserver, not the run, so the
     kernel's parent-death signal covers the forkserver's death and a watch thread the run's."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the watch thread alone
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the watch thread alone
-        pass
 
     def watch() -> None:
         while alive(run_pid):

@@ -38,7 +38,9 @@ class CatalogueUnavailable(exceptions.APIException):
 
 class InsufficientStorage(exceptions.APIException):
     status_code = status.HTTP_507_INSUFFICIENT_STORAGE
-    default_detail = "The server's disk is full: the upload could not be stored. Nothing was kept; try again later."
+    default_detail = (
+        "The server's disk is full: the upload could not be stored. Nothing was kept; try again later."
+    )
     default_code = "disk_full"
 
 
@@ -48,7 +50,9 @@ class Unavailable(exceptions.APIException):
 
 
 # While the database or Redis is down: what the client is told, and when to try again.
-UNAVAILABLE_DETAIL = "The catalogue is unavailable right now (database or cache down): try again in a few seconds."
+UNAVAILABLE_DETAIL = (
+    "The catalogue is unavailable right now (database or cache down): try again in a few seconds."
+)
 RETRY_AFTER_S = 5
 
 
@@ -60,7 +64,9 @@ def is_outage(exc: BaseException) -> bool:
 
     from recognition.limits import Unavailable as CountsUnavailable
 
-    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, CountsUnavailable)):
+    if isinstance(
+        exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, CountsUnavailable)
+    ):
         return True
     return isinstance(exc, DatabaseError) and "connect" in str(exc).lower()
 

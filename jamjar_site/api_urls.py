@@ -44,7 +44,9 @@ urlpatterns = [
     # Swagger UI sets style attributes from its script, so this page alone allows inline style.
     path(
         "docs/",
-        csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        csp_update({"style-src": ["'unsafe-inline'"]})(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+        ),
         name="docs",
     ),
 ]

@@ -1,4 +1,5 @@
 """ASGI entry point: HTTP through Django (behind the body limit), websockets through Channels."""
+
 import os
 
 from django.core.asgi import get_asgi_application
@@ -6,12 +7,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamjar_site.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
 
-from jamjar_site.bodylimit import BodyLimitMiddleware  # noqa: E402
-from recognition.consumers import OriginOrTokenValidator  # noqa: E402
-from recognition.routing import websocket_urlpatterns  # noqa: E402
+from jamjar_site.bodylimit import BodyLimitMiddleware
+from recognition.consumers import OriginOrTokenValidator
+from recognition.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {

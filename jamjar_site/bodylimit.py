@@ -35,7 +35,9 @@ def body_limit_bytes(path: str, service: conf.ServiceSettings, *, multipart: boo
 def size_message(size_bytes: int, limit_bytes: int, *, what: str = "The request body") -> str:
     """'… is 5,242,882 bytes; the limit is 5,242,880 bytes (5.0 MB).': exact, so a body one
     byte over never reads as equal to the limit."""
-    return f"{what} is {size_bytes:,} bytes; the limit is {limit_bytes:,} bytes ({readable_size(limit_bytes)})."
+    return (
+        f"{what} is {size_bytes:,} bytes; the limit is {limit_bytes:,} bytes ({readable_size(limit_bytes)})."
+    )
 
 
 def readable_size(size_bytes: int) -> str:
@@ -75,7 +77,9 @@ class BodyLimitMiddleware:
             try:
                 length = int(declared)
             except ValueError:
-                return await send_json(send, 400, f"Content-Length {declared[:40].decode('latin-1')!r} is not a number of bytes.")
+                return await send_json(
+                    send, 400, f"Content-Length {declared[:40].decode('latin-1')!r} is not a number of bytes."
+                )
             if length > limit:
                 return await send_json(send, 413, size_message(length, limit))
 
@@ -90,17 +94,23 @@ class BodyLimitMiddleware:
                 return await receive() if not answered else {"type": "http.disconnect"}
             try:
                 message = await asyncio.wait_for(receive(), timeout=service.request_body_timeout_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 answered = True
                 await send_json(
-                    send, 408, f"The request body stopped arriving: nothing for {service.request_body_timeout_s:g} s."
+                    send,
+                    408,
+                    f"The request body stopped arriving: nothing for {service.request_body_timeout_s:g} s.",
                 )
                 return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     answered = True
-                    await send_json(send, 413, f"The request body is over the limit of {limit:,} bytes ({readable_size(limit)}).")
+                    await send_json(
+                        send,
+                        413,
+                        f"The request body is over the limit of {limit:,} bytes ({readable_size(limit)}).",
+                    )
                     return {"type": "http.disconnect"}
                 body_done = not message.get("more_body", False)
             return message

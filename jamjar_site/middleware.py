@@ -43,8 +43,10 @@ class ApiErrorMiddleware:
             return response
         request_id = uuid.uuid4().hex[:16]
         logger.error("request %s failed: %s %s", request_id, request.method, request.path, exc_info=exception)
-        body = {"detail": f"Internal error. The server's log has the details under request id {request_id}.", "request_id": request_id}
+        body = {
+            "detail": f"Internal error. The server's log has the details under request id {request_id}.",
+            "request_id": request_id,
+        }
         response = JsonResponse(body, status=500)
         response["X-Request-ID"] = request_id
         return response
-

@@ -214,6 +214,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 # Fingerprint engine parameters: see recognition/engine/params.py for every key, its default
 # and unit.  Service settings (matching, live sessions, API limits): recognition/conf.py.
 # Both can also be given as JSON objects in the environment, e.g.
@@ -224,7 +225,9 @@ def env_json_object(name: str) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ImproperlyConfigured(f"{name} is not valid JSON ({exc}): write it as {name}='{{\"key\": value}}'") from None
+        raise ImproperlyConfigured(
+            f"{name} is not valid JSON ({exc}): write it as {name}='{{\"key\": value}}'"
+        ) from None
     if not isinstance(value, dict):
         raise ImproperlyConfigured(f"{name} must be a JSON object of settings, not {type(value).__name__}")
     return value

@@ -1,4 +1,5 @@
 """URL routes: the admin, the identify page and the API."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -1,4 +1,5 @@
 """WSGI entry point (plain HTTP only; use asgi.py for the live websocket page)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -14,7 +14,17 @@ from .output import format_offset
 
 @admin.register(Recognition)
 class RecognitionAdmin(admin.ModelAdmin):
-    list_display = ["when", "source", "song_link", "position", "votes", "score_2", "listened", "match_time", "asked_by"]
+    list_display = [
+        "when",
+        "source",
+        "song_link",
+        "position",
+        "votes",
+        "score_2",
+        "listened",
+        "match_time",
+        "asked_by",
+    ]
     list_filter = ["source", "created_at"]
     search_fields = ["song__title", "song__artist", "file_name", "client_address", "user__username"]
     list_select_related = ["song", "user"]
@@ -60,7 +70,11 @@ class RecognitionAdmin(admin.ModelAdmin):
     @admin.display(description="asked by")
     def asked_by(self, recognition: Recognition) -> str:
         """The file, the client's address and the user, whichever are known."""
-        parts = [(recognition.file_name, os.path.basename(recognition.file_name))] if recognition.file_name else []
+        parts = (
+            [(recognition.file_name, os.path.basename(recognition.file_name))]
+            if recognition.file_name
+            else []
+        )
         parts += [(str(part), str(part)) for part in (recognition.client_address, recognition.user) if part]
         if not parts:
             return recognition.get_source_display().lower()

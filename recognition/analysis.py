@@ -155,7 +155,9 @@ def analyse_file(
     fingerprinter = StreamingFingerprinter(params)
     parts: list[Hashes] = []
     n_samples = 0
-    for chunk in decode_chunks(path, sample_rate_hz=params.sample_rate_hz, limit_s=params.fingerprint_limit_s):
+    for chunk in decode_chunks(
+        path, sample_rate_hz=params.sample_rate_hz, limit_s=params.fingerprint_limit_s
+    ):
         n_samples += len(chunk)
         if max_duration_s is not None and n_samples > max_duration_s * params.sample_rate_hz:
             raise TrackTooLong(Path(path).name, max_duration_s)

@@ -85,7 +85,12 @@ MATCH_HELP = {
 
 def dataclass_serializer(cls, *, help_texts: dict[str, str]) -> type[serializers.Serializer]:
     """A read-only serializer whose fields follow a dataclass of ints, floats and strings."""
-    kinds = {int: serializers.IntegerField, float: serializers.FloatField, str: serializers.CharField, bool: serializers.BooleanField}
+    kinds = {
+        int: serializers.IntegerField,
+        float: serializers.FloatField,
+        str: serializers.CharField,
+        bool: serializers.BooleanField,
+    }
     fields = {}
     for name, annotation in typing.get_type_hints(cls).items():
         options = typing.get_args(annotation)
@@ -144,7 +149,10 @@ class RecognizeView(APIView):
                 description="Sample rate of a raw PCM body, Hz (or `audio/L16; rate=16000`).",
             )
         ],
-        responses={200: RecognitionAnswerSerializer, **api.error_responses(400, 401, 403, 413, 415, 429, 503)},
+        responses={
+            200: RecognitionAnswerSerializer,
+            **api.error_responses(400, 401, 403, 413, 415, 429, 503),
+        },
     )
     def post(self, request):
         started = time.perf_counter()
@@ -158,13 +166,19 @@ class RecognizeView(APIView):
         except services.CatalogueVersionMismatch as exc:
             raise api.CatalogueUnavailable(str(exc)) from exc
         services.log_recognition(
-            result, source="api", file_name=name or "", client_address=BaseThrottle().get_ident(request), user=request.user
+            result,
+            source="api",
+            file_name=name or "",
+            client_address=BaseThrottle().get_ident(request),
+            user=request.user,
         )
         # The shape is written once, in recognition/output.py, for the command and the API.
         answer = output.result_line(file=name, result=result, total_time_s=time.perf_counter() - started)
         return Response(json.loads(answer))
 
-    def _recognize_upload(self, data, service: conf.ServiceSettings) -> tuple[services.RecognitionResult, str]:
+    def _recognize_upload(
+        self, data, service: conf.ServiceSettings
+    ) -> tuple[services.RecognitionResult, str]:
         form = ClipUploadSerializer(data=data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["audio"]
@@ -200,13 +214,17 @@ def _is_raw(request) -> bool:
 def sample_rate_hz(value: str | None, *, service: conf.ServiceSettings) -> int:
     low, high = service.min_sample_rate_hz, service.max_sample_rate_hz
     if not value:
-        raise ValidationError({"sample_rate": [f"Say the PCM's sample rate: ?sample_rate=16000 (Hz, {low}-{high})."]})
+        raise ValidationError(
+            {"sample_rate": [f"Say the PCM's sample rate: ?sample_rate=16000 (Hz, {low}-{high})."]}
+        )
     try:
         rate_hz = int(value)
     except ValueError:
         rate_hz = 0
     if not low <= rate_hz <= high:
-        raise ValidationError({"sample_rate": [f"{value[:20]!r} is not a sample rate in Hz from {low} to {high}."]})
+        raise ValidationError(
+            {"sample_rate": [f"{value[:20]!r} is not a sample rate in Hz from {low} to {high}."]}
+        )
     return rate_hz
 
 

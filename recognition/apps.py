@@ -1,4 +1,5 @@
 """The recognition app: matching, the live page, commands and checks."""
+
 from django.apps import AppConfig
 
 
@@ -8,4 +9,4 @@ class RecognitionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the settings check)
+        from . import checks  # noqa: F401  (registers the system checks)

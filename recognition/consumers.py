@@ -40,7 +40,9 @@ def _worker_pool() -> ThreadPoolExecutor:
     # several streams run at once instead of queueing on asgiref's single sync thread.
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=conf.service_settings().live_worker_threads, thread_name_prefix="jamjar-live")
+        _pool = ThreadPoolExecutor(
+            max_workers=conf.service_settings().live_worker_threads, thread_name_prefix="jamjar-live"
+        )
     return _pool
 
 
@@ -79,12 +81,18 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
             if token is not None:
                 user = await off_loop(user_for_token)(token)
                 if user is None:
-                    await self._fail(ProtocolError("bad-token", "the Authorization token is not valid", CLOSE_UNAUTHORIZED))
+                    await self._fail(
+                        ProtocolError("bad-token", "the Authorization token is not valid", CLOSE_UNAUTHORIZED)
+                    )
                     return
             elif not self.service.api_open:
                 user = await get_user(self.scope)
                 if not user.is_authenticated:
-                    await self._fail(ProtocolError("not-allowed", "live recognition needs a signed-in user here", CLOSE_FORBIDDEN))
+                    await self._fail(
+                        ProtocolError(
+                            "not-allowed", "live recognition needs a signed-in user here", CLOSE_FORBIDDEN
+                        )
+                    )
                     return
         except DatabaseError:
             await self._fail(unavailable())
@@ -112,7 +120,10 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
     def _expire(self) -> None:
         if not self.finished:
             message = f"the session lasted longer than {self.service.session_timeout_s:g} s"
-            asyncio.ensure_future(self._fail(ProtocolError("session-timeout", message, CLOSE_TIMEOUT)))
+            # Keep a reference: the loop holds tasks only weakly.
+            self._expiry = asyncio.ensure_future(
+                self._fail(ProtocolError("session-timeout", message, CLOSE_TIMEOUT))
+            )
 
     async def disconnect(self, code) -> None:
         self._release()
@@ -152,14 +163,18 @@ class IdentifyConsumer(AsyncWebsocketConsumer):
                 raise ProtocolError("already-started", "this stream has already started", CLOSE_CONFLICT)
             rate = parse_start(message, self.service)
             client = self.client_key
-            if not await sync_to_async(limits.within_rate)(client, self.service.live_recognize_rate, scope="live"):
+            if not await sync_to_async(limits.within_rate)(
+                client, self.service.live_recognize_rate, scope="live"
+            ):
                 raise ProtocolError(
                     "too-many-recognitions",
                     f"at most {self.service.live_recognize_rate} live recognitions per client address",
                     CLOSE_TOO_MANY,
                 )
             self.session = await off_loop(lambda: LiveSession(sample_rate_hz=rate, service=self.service))()
-            await self._send({"type": "listening", "sample_rate": rate, "max_seconds": self.service.max_listen_s})
+            await self._send(
+                {"type": "listening", "sample_rate": rate, "max_seconds": self.service.max_listen_s}
+            )
         elif kind == "stop":
             if self.session is None:
                 raise ProtocolError("not-started", 'send {"type": "start", ...} first', CLOSE_CONFLICT)
@@ -243,7 +258,9 @@ class OriginOrTokenValidator:
 
 
 def unavailable() -> ProtocolError:
-    return ProtocolError("unavailable", "the catalogue is unavailable right now: try again in a few seconds", CLOSE_UNAVAILABLE)
+    return ProtocolError(
+        "unavailable", "the catalogue is unavailable right now: try again in a few seconds", CLOSE_UNAVAILABLE
+    )
 
 
 def feed_or_reconnect(session: LiveSession, frame: bytes):

@@ -90,7 +90,9 @@ def add_pink_noise(samples: np.ndarray, *, snr_db: float, rng: np.random.Generat
     return add_noise(samples, pink_noise(len(samples), rng=rng), snr_db=snr_db)
 
 
-def room_impulse_response(*, sample_rate_hz: int, rt60_s: float = 0.3, rng: np.random.Generator) -> np.ndarray:
+def room_impulse_response(
+    *, sample_rate_hz: int, rt60_s: float = 0.3, rng: np.random.Generator
+) -> np.ndarray:
     """A synthetic room: float32 [shape=(n_taps,)], n_taps = max(1, round(rt60_s * sample_rate_hz)).
 
     A direct-path impulse at tap 0 (so convolving adds no delay), then noise decaying
@@ -163,7 +165,9 @@ CODECS = {
 }
 
 
-def codec(samples: np.ndarray, *, sample_rate_hz: int, fmt: str = "mp3", bitrate_kbps: int = 32) -> np.ndarray:
+def codec(
+    samples: np.ndarray, *, sample_rate_hz: int, fmt: str = "mp3", bitrate_kbps: int = 32
+) -> np.ndarray:
     """Encode with a real lossy codec through ffmpeg and decode again: float32 [shape=(n_samples,)].
 
     fmt is one of CODECS.  The output is at sample_rate_hz (Opus decodes at 48 kHz and is
@@ -182,7 +186,9 @@ def codec(samples: np.ndarray, *, sample_rate_hz: int, fmt: str = "mp3", bitrate
     ffmpeg_executable()  # points pydub at the same ffmpeg as the decoder
     from pydub import AudioSegment
 
-    original = AudioSegment(data=float_to_pcm16(signal), sample_width=2, frame_rate=sample_rate_hz, channels=1)
+    original = AudioSegment(
+        data=float_to_pcm16(signal), sample_width=2, frame_rate=sample_rate_hz, channels=1
+    )
     encoded = io.BytesIO()
     original.export(encoded, format=chosen.muxer, codec=chosen.encoder, bitrate=f"{bitrate_kbps}k")
     encoded.seek(0)
@@ -253,7 +259,9 @@ def _ffmpeg_filter(samples: np.ndarray, *, sample_rate_hz: int, audio_filter: st
     ]  # fmt: skip
     done = subprocess.run(command, input=signal.tobytes(), capture_output=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"ffmpeg filter {audio_filter!r} failed: {done.stderr.decode(errors='replace').strip()}")
+        raise RuntimeError(
+            f"ffmpeg filter {audio_filter!r} failed: {done.stderr.decode(errors='replace').strip()}"
+        )
     return np.clip(np.frombuffer(done.stdout, dtype=np.float32), -1.0, 1.0).astype(np.float32)
 
 
@@ -277,12 +285,16 @@ def tempo(samples: np.ndarray, *, sample_rate_hz: int, percent: float) -> np.nda
         raise ValueError(f"tempo change of {percent}% would stop or reverse time")
     if percent == 0:
         return _mono(samples).copy()
-    return _ffmpeg_filter(samples, sample_rate_hz=sample_rate_hz, audio_filter=_atempo_chain(1 + percent / 100))
+    return _ffmpeg_filter(
+        samples, sample_rate_hz=sample_rate_hz, audio_filter=_atempo_chain(1 + percent / 100)
+    )
 
 
 @functools.cache
 def _has_rubberband() -> bool:
-    listed = subprocess.run([ffmpeg_executable(), "-hide_banner", "-filters"], capture_output=True, text=True, check=False)
+    listed = subprocess.run(
+        [ffmpeg_executable(), "-hide_banner", "-filters"], capture_output=True, text=True, check=False
+    )
     return any(line.split()[1:2] == ["rubberband"] for line in listed.stdout.splitlines())
 
 
@@ -301,7 +313,9 @@ def pitch(samples: np.ndarray, *, sample_rate_hz: int, percent: float) -> np.nda
     if _has_rubberband():
         chain = f"rubberband=pitch={factor:.6f}"
     else:
-        chain = f"asetrate={sample_rate_hz * factor:.3f},aresample={sample_rate_hz},{_atempo_chain(1 / factor)}"
+        chain = (
+            f"asetrate={sample_rate_hz * factor:.3f},aresample={sample_rate_hz},{_atempo_chain(1 / factor)}"
+        )
     return _ffmpeg_filter(samples, sample_rate_hz=sample_rate_hz, audio_filter=chain)
 
 
@@ -343,13 +357,26 @@ def _talker_loop(index: int) -> np.ndarray:
         raise SpeechUnavailable("the crowd condition speaks with espeak-ng: apt-get install espeak-ng")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "speech.wav"
-        command = [espeak, "-v", voice, "-s", str(words_per_minute), "-p", str(pitch_0_99), "-w", str(path), TALKER_LINES[index]]
+        command = [
+            espeak,
+            "-v",
+            voice,
+            "-s",
+            str(words_per_minute),
+            "-p",
+            str(pitch_0_99),
+            "-w",
+            str(path),
+            TALKER_LINES[index],
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not path.exists():
             raise SpeechUnavailable(f"espeak-ng failed for voice {voice}: {done.stderr.strip()}")
         with wave.open(str(path), "rb") as speech:
             if speech.getsampwidth() != 2 or speech.getnchannels() != 1:
-                raise SpeechUnavailable(f"espeak-ng wrote an unexpected WAV ({speech.getsampwidth()} bytes, {speech.getnchannels()} channels)")
+                raise SpeechUnavailable(
+                    f"espeak-ng wrote an unexpected WAV ({speech.getsampwidth()} bytes, {speech.getnchannels()} channels)"
+                )
             rate_hz = speech.getframerate()
             voiced = pcm16_to_float(speech.readframes(speech.getnframes()))
     if rate_hz != ESPEAK_RATE_HZ:
@@ -372,7 +399,9 @@ def _talker_loop_at(index: int, sample_rate_hz: int) -> np.ndarray:
     return resample(loop, in_rate_hz=ESPEAK_RATE_HZ, out_rate_hz=sample_rate_hz)
 
 
-def babble(n_samples: int, *, sample_rate_hz: int, rng: np.random.Generator, talkers: int = CROWD_TALKERS) -> np.ndarray:
+def babble(
+    n_samples: int, *, sample_rate_hz: int, rng: np.random.Generator, talkers: int = CROWD_TALKERS
+) -> np.ndarray:
     """People talking at once: float32 [shape=(n_samples,)], unit RMS (0 for n_samples 0).
 
     talkers of the TALKERS (chosen by rng) each read their line in a loop from a random
@@ -391,13 +420,22 @@ def babble(n_samples: int, *, sample_rate_hz: int, rng: np.random.Generator, tal
     return (mix / np.sqrt(np.mean(mix**2))).astype(np.float32)
 
 
-def crowd_room(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0) -> np.ndarray:
+def crowd_room(
+    samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0
+) -> np.ndarray:
     """The music with people talking over it in the room, at snr_db (music to speech): float32."""
     signal = _mono(samples)
     return add_noise(signal, babble(len(signal), sample_rate_hz=sample_rate_hz, rng=rng), snr_db=snr_db)
 
 
-def crowd(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0, **phone_options) -> np.ndarray:
+def crowd(
+    samples: np.ndarray,
+    *,
+    sample_rate_hz: int,
+    rng: np.random.Generator,
+    snr_db: float = 0.0,
+    **phone_options,
+) -> np.ndarray:
     """A phone recording music in a room full of talk: crowd_room, then the phone chain."""
     room = crowd_room(samples, sample_rate_hz=sample_rate_hz, rng=rng, snr_db=snr_db)
     return phone(room, sample_rate_hz=sample_rate_hz, rng=rng, **phone_options)
@@ -423,7 +461,9 @@ def _clean(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator
     return _mono(samples).copy()
 
 
-def _noise(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 5.0) -> np.ndarray:
+def _noise(
+    samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 5.0
+) -> np.ndarray:
     return add_pink_noise(samples, snr_db=snr_db, rng=rng)
 
 
@@ -432,24 +472,42 @@ def _phone(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator
 
 
 def _codec(
-    samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, fmt: str = "mp3", bitrate_kbps: int = 32
+    samples: np.ndarray,
+    *,
+    sample_rate_hz: int,
+    rng: np.random.Generator,
+    fmt: str = "mp3",
+    bitrate_kbps: int = 32,
 ) -> np.ndarray:
     return codec(samples, sample_rate_hz=sample_rate_hz, fmt=fmt, bitrate_kbps=bitrate_kbps)
 
 
-def _speed(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 2.0) -> np.ndarray:
+def _speed(
+    samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 2.0
+) -> np.ndarray:
     return speed(samples, percent=percent)
 
 
-def _tempo(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 5.0) -> np.ndarray:
+def _tempo(
+    samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 5.0
+) -> np.ndarray:
     return tempo(samples, sample_rate_hz=sample_rate_hz, percent=percent)
 
 
-def _pitch(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 3.0) -> np.ndarray:
+def _pitch(
+    samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, percent: float = 3.0
+) -> np.ndarray:
     return pitch(samples, sample_rate_hz=sample_rate_hz, percent=percent)
 
 
-def _crowd(samples: np.ndarray, *, sample_rate_hz: int, rng: np.random.Generator, snr_db: float = 0.0, **phone_options) -> np.ndarray:
+def _crowd(
+    samples: np.ndarray,
+    *,
+    sample_rate_hz: int,
+    rng: np.random.Generator,
+    snr_db: float = 0.0,
+    **phone_options,
+) -> np.ndarray:
     return crowd(samples, sample_rate_hz=sample_rate_hz, rng=rng, snr_db=snr_db, **phone_options)
 
 
@@ -471,7 +529,7 @@ TIME_SCALING = ("speed", "tempo")
 
 
 def parse_condition(label: str) -> tuple[str, dict]:
-    """"speed:-5" -> ("speed", {"percent": -5.0}); "phone" -> ("phone", {}).
+    """ "speed:-5" -> ("speed", {"percent": -5.0}); "phone" -> ("phone", {}).
 
     Raises ValueError for an unknown name, a factor on a condition that takes none, or a
     factor that is not a number.
@@ -506,7 +564,9 @@ def condition_argument(label: str) -> str:
     try:
         return condition_label(label)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid choice: {label!r} ({exc}; a factor is written as in speed:-5)") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {label!r} ({exc}; a factor is written as in speed:-5)"
+        ) from None
 
 
 def condition_options(label: str, defaults: dict[str, dict] | None = None) -> tuple[str, dict]:

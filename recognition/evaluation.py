@@ -214,7 +214,16 @@ def plan_clips(
                         start_s = (track.duration_s - length_s) / 2
                     else:
                         continue
-                    specs.append(ClipSpec(len(specs), track.path, track.song_id, round(start_s, 3), float(length_s), condition))
+                    specs.append(
+                        ClipSpec(
+                            len(specs),
+                            track.path,
+                            track.song_id,
+                            round(start_s, 3),
+                            float(length_s),
+                            condition,
+                        )
+                    )
     return specs
 
 
@@ -249,7 +258,9 @@ def run_clips(
             start = int(spec.start_s * ANALYSIS_RATE_HZ)
             clip = audio[start : start + int(spec.length_s * time_ratio * ANALYSIS_RATE_HZ)]
             rng = np.random.default_rng([seed, spec.index])
-            degraded = degrade.apply_condition(name, clip, sample_rate_hz=ANALYSIS_RATE_HZ, rng=rng, **options)
+            degraded = degrade.apply_condition(
+                name, clip, sample_rate_hz=ANALYSIS_RATE_HZ, rng=rng, **options
+            )
             samples = resample(degraded, in_rate_hz=ANALYSIS_RATE_HZ, out_rate_hz=params.sample_rate_hz)
             result = services.recognize_samples(samples, params=params, top_n=top_n, check_version=False)
             best = result.matches[0] if result.matches else None
@@ -265,7 +276,9 @@ def run_clips(
                 best_song_id=best.song_id if best else None,
                 no_match_reason=result.reason if result.match is None else "",
                 expected_speed_ratio=time_ratio,
-                predicted_speed_ratio=float(getattr(result.match, "speed_ratio", 1.0)) if result.match else None,
+                predicted_speed_ratio=float(getattr(result.match, "speed_ratio", 1.0))
+                if result.match
+                else None,
                 offset_in_repeat=bool(
                     result.match
                     and result.match.song_id == spec.song_id
@@ -325,15 +338,25 @@ def summarise(outcomes: list[ClipOutcome]) -> dict:
                 "positives": len(positives),
                 "accuracy": len(correct) / len(positives) if positives else None,
                 "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
-                "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+                "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct)
+                if correct
+                else None,
                 "speed_ratio_ok": sum(o.speed_ratio_ok for o in correct) / len(correct) if correct else None,
-                "wrong_song": sum(o.false_positive for o in positives) / len(positives) if positives else None,
+                "wrong_song": sum(o.false_positive for o in positives) / len(positives)
+                if positives
+                else None,
                 "negatives": len(negatives),
-                "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives) if negatives else None,
+                "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives)
+                if negatives
+                else None,
                 "median_match_ms": 1000 * statistics.median(o.match_time_s for o in group),
                 "p95_match_ms": 1000 * _percentile([o.match_time_s for o in group], 95),
-                "median_confidence_correct": statistics.median(o.confidence for o in correct) if correct else None,
-                "median_confidence_negative": statistics.median(o.confidence for o in negatives) if negatives else None,
+                "median_confidence_correct": statistics.median(o.confidence for o in correct)
+                if correct
+                else None,
+                "median_confidence_negative": statistics.median(o.confidence for o in negatives)
+                if negatives
+                else None,
             }
         )
     positives = [o for o in outcomes if o.positive]
@@ -348,9 +371,13 @@ def summarise(outcomes: list[ClipOutcome]) -> dict:
             "negatives": len(negatives),
             "accuracy": len(correct) / len(positives) if positives else None,
             "offset_ok": sum(o.offset_ok for o in correct) / len(correct) if correct else None,
-            "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct) if correct else None,
+            "offset_ok_or_repeat": sum(o.offset_ok_or_repeat for o in correct) / len(correct)
+            if correct
+            else None,
             "speed_ratio_ok": sum(o.speed_ratio_ok for o in correct) / len(correct) if correct else None,
-            "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives) if negatives else None,
+            "false_positive_rate": sum(o.false_positive for o in negatives) / len(negatives)
+            if negatives
+            else None,
             "median_match_ms": 1000 * statistics.median(times) if times else None,
             "p95_match_ms": 1000 * _percentile(times, 95) if times else None,
         },

@@ -59,7 +59,7 @@ def give_back_slot(client: str) -> None:
     try:
         if cache.decr(slot_key(client)) <= 0:
             cache.delete(slot_key(client))
-    except Exception:  # noqa: BLE001 - missing key (expired) or the cache is down
+    except Exception:
         pass
 
 

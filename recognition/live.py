@@ -102,7 +102,9 @@ def parse_start(message: dict, service: conf.ServiceSettings) -> int:
     if message.get("encoding", ENCODING) != ENCODING:
         raise ProtocolError("unsupported-encoding", f"only {ENCODING} audio is accepted", CLOSE_UNSUPPORTED)
     if message.get("channels", 1) != 1:
-        raise ProtocolError("unsupported-channels", "only mono (channels: 1) audio is accepted", CLOSE_UNSUPPORTED)
+        raise ProtocolError(
+            "unsupported-channels", "only mono (channels: 1) audio is accepted", CLOSE_UNSUPPORTED
+        )
     return rate
 
 
@@ -131,10 +133,14 @@ class LiveSession:
     def feed(self, frame: bytes) -> Step:
         if len(frame) > self.service.max_frame_bytes:
             raise ProtocolError(
-                "frame-too-large", f"audio frames may be at most {self.service.max_frame_bytes} bytes", CLOSE_TOO_BIG
+                "frame-too-large",
+                f"audio frames may be at most {self.service.max_frame_bytes} bytes",
+                CLOSE_TOO_BIG,
             )
         if len(frame) % 2:
-            raise ProtocolError("bad-frame", "audio frames must hold whole 16-bit samples (even length)", CLOSE_BAD_REQUEST)
+            raise ProtocolError(
+                "bad-frame", "audio frames must hold whole 16-bit samples (even length)", CLOSE_BAD_REQUEST
+            )
         result = self.matcher.push(self.resampler.push(pcm16_to_float(frame)))
         if result.confirmed and self.seconds >= self.service.min_listen_s:
             return self._final(result)
@@ -143,7 +149,9 @@ class LiveSession:
         if self.seconds >= self._next_progress_s:
             self._next_progress_s = self.seconds + self.service.progress_every_s
             candidate = result.matches[0].as_dict() if result.matches else None
-            return Step([{"type": "progress", "seconds": round(self.seconds, 2), "candidate": candidate}], False)
+            return Step(
+                [{"type": "progress", "seconds": round(self.seconds, 2), "candidate": candidate}], False
+            )
         return Step([], False)
 
     def stop(self) -> Step:

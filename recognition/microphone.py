@@ -45,7 +45,12 @@ def input_devices() -> list[dict]:
     except Exception as exc:
         raise MicrophoneError(f"cannot list audio devices: {exc}") from exc
     return [
-        {"index": i, "name": d["name"], "channels": d["max_input_channels"], "sample_rate_hz": d["default_samplerate"]}
+        {
+            "index": i,
+            "name": d["name"],
+            "channels": d["max_input_channels"],
+            "sample_rate_hz": d["default_samplerate"],
+        }
         for i, d in enumerate(devices)
         if d["max_input_channels"] > 0
     ]
@@ -66,7 +71,9 @@ def listen(
     try:
         info = sd.query_devices(device, "input")
     except Exception as exc:
-        raise MicrophoneError(f"no usable input device{f' {device!r}' if device is not None else ''}: {exc}") from exc
+        raise MicrophoneError(
+            f"no usable input device{f' {device!r}' if device is not None else ''}: {exc}"
+        ) from exc
     rate_hz = int(info["default_samplerate"])
     session = services.ListeningSession()
     resampler = StreamResampler(rate_hz, session.params.sample_rate_hz)
@@ -80,7 +87,12 @@ def listen(
     result = None
     try:
         stream = sd.InputStream(
-            device=device, channels=1, samplerate=rate_hz, dtype="float32", blocksize=int(rate_hz * 0.25), callback=callback
+            device=device,
+            channels=1,
+            samplerate=rate_hz,
+            dtype="float32",
+            blocksize=int(rate_hz * 0.25),
+            callback=callback,
         )
     except Exception as exc:
         raise MicrophoneError(f"cannot open input device {info['name']!r}: {exc}") from exc

@@ -13,7 +13,9 @@ class Recognition(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     source = models.CharField(max_length=16, choices=Source.choices)
-    song = models.ForeignKey("catalog.Song", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    song = models.ForeignKey(
+        "catalog.Song", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     offset_s = models.FloatField("offset (s)", null=True, blank=True)
     confidence = models.PositiveIntegerField(default=0, help_text="Aligned votes of the best candidate.")
     score = models.FloatField(default=0.0)
@@ -21,12 +23,18 @@ class Recognition(models.Model):
     query_hashes = models.PositiveIntegerField(default=0)
     match_time_ms = models.FloatField(default=0.0)
     # Where the question came from.
-    file_name = models.CharField(max_length=255, blank=True, help_text="The file or upload recognised, if any.")
+    file_name = models.CharField(
+        max_length=255, blank=True, help_text="The file or upload recognised, if any."
+    )
     client_address = models.CharField(
         max_length=64, blank=True, help_text="The client's address (API and browser), as the server saw it."
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The signed-in user who asked, if any.",
     )
 

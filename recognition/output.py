@@ -50,7 +50,9 @@ def human(*, file: str, result: RecognitionResult, total_time_s: float | None) -
         lines.append(f"  no match ({result.reason})")
     for rank, m in enumerate(result.matches, 1):
         who = f"{m.artist} - {m.title}" if m.artist else m.title
-        lines.append(f"  {rank}. {who} (song {m.song_id}) at {format_offset(m.offset_seconds)}, confidence {m.confidence}")
+        lines.append(
+            f"  {rank}. {who} (song {m.song_id}) at {format_offset(m.offset_seconds)}, confidence {m.confidence}"
+        )
     with_decoding = f" ({total_time_s * 1000:.0f} ms with decoding)" if total_time_s is not None else ""
     lines.append(
         f"  {result.seconds:.1f} s of audio, {result.query_hashes} hashes, matched in "

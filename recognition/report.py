@@ -36,11 +36,32 @@ PLOTS = {
 }
 # A clip's fields in CSV and JSON: what was asked, what was answered, then the evidence.
 CLIP_COLUMNS = (
-    "index", "path", "condition", "length_s", "start_s", "song_id", "title",
-    "predicted_song_id", "predicted_title", "predicted_offset_s", "offset_error_s",
-    "expected_speed_ratio", "predicted_speed_ratio",
-    "correct", "offset_ok", "offset_in_repeat", "speed_ratio_ok", "false_positive", "confidence", "runner_up", "best_song_id",
-    "score", "query_hashes", "match_time_ms", "no_match_reason", "error",
+    "index",
+    "path",
+    "condition",
+    "length_s",
+    "start_s",
+    "song_id",
+    "title",
+    "predicted_song_id",
+    "predicted_title",
+    "predicted_offset_s",
+    "offset_error_s",
+    "expected_speed_ratio",
+    "predicted_speed_ratio",
+    "correct",
+    "offset_ok",
+    "offset_in_repeat",
+    "speed_ratio_ok",
+    "false_positive",
+    "confidence",
+    "runner_up",
+    "best_song_id",
+    "score",
+    "query_hashes",
+    "match_time_ms",
+    "no_match_reason",
+    "error",
 )
 # Mistakes listed in index.html; the CSV has every clip.
 INDEX_MISTAKES = 200
@@ -102,7 +123,9 @@ def write_results(
     figures = {
         "accuracy.png": accuracy_figure(summary),
         "match_time.png": match_time_figure(outcomes),
-        "confidence.png": confidence_figure(outcomes, min_aligned_votes=service.min_aligned_votes, min_margin=service.min_margin),
+        "confidence.png": confidence_figure(
+            outcomes, min_aligned_votes=service.min_aligned_votes, min_margin=service.min_margin
+        ),
         "offset_error.png": offset_error_figure(outcomes, frame_ms=frame_ms),
     }
     for name, figure in figures.items():
@@ -115,7 +138,11 @@ def write_results(
 
 def clip_rows(outcomes: Sequence[ClipOutcome]) -> list[dict]:
     """One flat dict per clip, with song titles: the CSV's rows and the JSON's clips."""
-    ids = {o.song_id for o in outcomes} | {o.predicted_song_id for o in outcomes} | {o.best_song_id for o in outcomes}
+    ids = (
+        {o.song_id for o in outcomes}
+        | {o.predicted_song_id for o in outcomes}
+        | {o.best_song_id for o in outcomes}
+    )
     songs = selectors.songs_by_id(i for i in ids if i is not None)
 
     def title(song_id):
@@ -160,8 +187,22 @@ def accuracy_figure(summary: dict) -> Figure:
         by_condition[cell["condition"]].append(cell)
     lengths = sorted({cell["length_s"] for cell in summary["cells"]})
     panels = (
-        (accuracy_ax, "accuracy", "positives", "top-1 accuracy (%)", "Catalogued clips", "no catalogued clips"),
-        (false_ax, "false_positive_rate", "negatives", "false positives (%)", "Clips not in the catalogue", "no clips of music outside the catalogue"),
+        (
+            accuracy_ax,
+            "accuracy",
+            "positives",
+            "top-1 accuracy (%)",
+            "Catalogued clips",
+            "no catalogued clips",
+        ),
+        (
+            false_ax,
+            "false_positive_rate",
+            "negatives",
+            "false positives (%)",
+            "Clips not in the catalogue",
+            "no clips of music outside the catalogue",
+        ),
     )
     for ax, key, count_key, ylabel, title, empty in panels:
         if not any(cell[key] is not None for cell in summary["cells"]):
@@ -174,15 +215,20 @@ def accuracy_figure(summary: dict) -> Figure:
             shown = [c for c in cells if c[key] is not None]
             shift_in = (n - (len(by_condition) - 1) / 2) * DODGE_POINTS / 72
             ax.plot(
-                [c["length_s"] for c in shown], [100 * c[key] for c in shown],
+                [c["length_s"] for c in shown],
+                [100 * c[key] for c in shown],
                 transform=ax.transData + ScaledTranslation(shift_in, 0, figure.dpi_scale_trans),
-                marker=MARKERS[n % len(MARKERS)], color=CONDITION_COLOURS[n % len(CONDITION_COLOURS)], label=condition,
+                marker=MARKERS[n % len(MARKERS)],
+                color=CONDITION_COLOURS[n % len(CONDITION_COLOURS)],
+                label=condition,
             )
         counts = sorted({cell[count_key] for cell in summary["cells"] if cell[count_key]})
         per_point = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
         ax.set_title(f"{title} ({per_point} per point)")
         ax.set_xticks(lengths, [f"{length:g}" for length in lengths])
-        margin_s = 0.08 * (lengths[-1] - lengths[0] or 4.0)  # shifted lines do not widen the limits themselves
+        margin_s = 0.08 * (
+            lengths[-1] - lengths[0] or 4.0
+        )  # shifted lines do not widen the limits themselves
         ax.set_xlim(lengths[0] - margin_s, lengths[-1] + margin_s)
         ax.set_xlabel("clip length (s)")
         ax.set_ylabel(ylabel)
@@ -204,8 +250,14 @@ def match_time_figure(outcomes: Sequence[ClipOutcome]) -> Figure:
     data = [by_length[length] for length in lengths]
     ax.boxplot(data, tick_labels=[f"{length:g}" for length in lengths], whis=(5, 95), sym=".")
     for position, values in enumerate(data, 1):
-        ax.annotate(f"{np.median(values):.0f} ms", (position, np.median(values)), xytext=(14, 0),
-                    textcoords="offset points", va="center", fontsize="small")
+        ax.annotate(
+            f"{np.median(values):.0f} ms",
+            (position, np.median(values)),
+            xytext=(14, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize="small",
+        )
     all_ms = np.concatenate(data)
     if all_ms.min() > 0 and all_ms.max() / all_ms.min() > 30:
         ax.set_yscale("log")
@@ -217,7 +269,9 @@ def match_time_figure(outcomes: Sequence[ClipOutcome]) -> Figure:
     return figure
 
 
-def confidence_figure(outcomes: Sequence[ClipOutcome], *, min_aligned_votes: int, min_margin: float) -> Figure:
+def confidence_figure(
+    outcomes: Sequence[ClipOutcome], *, min_aligned_votes: int, min_margin: float
+) -> Figure:
     """Left: how many votes the best candidate drew, by kind of clip.  Right: best against runner-up.
 
     Clips are grouped by their best candidate whether or not the rule accepted it, so the
@@ -225,17 +279,43 @@ def confidence_figure(outcomes: Sequence[ClipOutcome], *, min_aligned_votes: int
     """
     figure, (votes_ax, margin_ax) = _figure(2)
     groups = {
-        "catalogued, best candidate right": ([o for o in outcomes if o.positive and o.best_song_id == o.song_id], RIGHT_COLOUR),
-        "catalogued, best candidate wrong or none": ([o for o in outcomes if o.positive and o.best_song_id != o.song_id], WRONG_COLOUR),
+        "catalogued, best candidate right": (
+            [o for o in outcomes if o.positive and o.best_song_id == o.song_id],
+            RIGHT_COLOUR,
+        ),
+        "catalogued, best candidate wrong or none": (
+            [o for o in outcomes if o.positive and o.best_song_id != o.song_id],
+            WRONG_COLOUR,
+        ),
         "not in the catalogue": ([o for o in outcomes if not o.positive], NEGATIVE_COLOUR),
     }
     most = max([o.confidence for o in outcomes] + [o.runner_up for o in outcomes] + [min_aligned_votes, 1])
-    bins = np.unique(np.concatenate([np.arange(0, VOTES_LINEAR_BELOW), np.geomspace(VOTES_LINEAR_BELOW, most + 1, 30).round()]))
+    bins = np.unique(
+        np.concatenate(
+            [np.arange(0, VOTES_LINEAR_BELOW), np.geomspace(VOTES_LINEAR_BELOW, most + 1, 30).round()]
+        )
+    )
     for label, (group, colour) in groups.items():
         if group:
-            votes_ax.hist([o.confidence for o in group], bins=bins, histtype="step", linewidth=1.6, color=colour, label=f"{label} ({len(group)})")
-            margin_ax.scatter([o.runner_up for o in group], [o.confidence for o in group], s=16, alpha=0.6, color=colour, label=label)
-    votes_ax.axvline(min_aligned_votes, color="0.2", linestyle="--", label=f"min_aligned_votes = {min_aligned_votes}")
+            votes_ax.hist(
+                [o.confidence for o in group],
+                bins=bins,
+                histtype="step",
+                linewidth=1.6,
+                color=colour,
+                label=f"{label} ({len(group)})",
+            )
+            margin_ax.scatter(
+                [o.runner_up for o in group],
+                [o.confidence for o in group],
+                s=16,
+                alpha=0.6,
+                color=colour,
+                label=label,
+            )
+    votes_ax.axvline(
+        min_aligned_votes, color="0.2", linestyle="--", label=f"min_aligned_votes = {min_aligned_votes}"
+    )
     _vote_axis(votes_ax.xaxis, votes_ax.set_xscale, most)
     votes_ax.set_xlim(0, most * 1.1)
     votes_ax.set_xlabel("aligned votes of the best candidate")
@@ -246,9 +326,16 @@ def confidence_figure(outcomes: Sequence[ClipOutcome], *, min_aligned_votes: int
 
     runner_up = np.linspace(0, most * 1.1, 400)
     needed = np.maximum(min_aligned_votes, min_margin * runner_up)
-    margin_ax.fill_between(runner_up, needed, most * 1.1, color=RIGHT_COLOUR, alpha=0.08, label="answered as a match")
-    margin_ax.plot(runner_up, needed, color="0.2", linestyle="--",
-                   label=f"rule: >= {min_aligned_votes} votes and >= {min_margin:g}x runner-up")
+    margin_ax.fill_between(
+        runner_up, needed, most * 1.1, color=RIGHT_COLOUR, alpha=0.08, label="answered as a match"
+    )
+    margin_ax.plot(
+        runner_up,
+        needed,
+        color="0.2",
+        linestyle="--",
+        label=f"rule: >= {min_aligned_votes} votes and >= {min_margin:g}x runner-up",
+    )
     _vote_axis(margin_ax.xaxis, margin_ax.set_xscale, most)
     _vote_axis(margin_ax.yaxis, margin_ax.set_yscale, most)
     margin_ax.set_xlim(0, most * 1.1)
@@ -290,16 +377,35 @@ def offset_error_figure(outcomes: Sequence[ClipOutcome], *, frame_ms: float) -> 
     conditions = list(errors)
     colours = [CONDITION_COLOURS[n % len(CONDITION_COLOURS)] for n in range(len(conditions))]
     inside = [[e for e in errors[c] if abs(e) <= bins[-1]] for c in conditions]
-    ax.hist(inside, bins=bins, histtype="barstacked", color=colours,
-            label=[f"{c} ({len(errors[c])})" for c in conditions])
+    ax.hist(
+        inside,
+        bins=bins,
+        histtype="barstacked",
+        color=colours,
+        label=[f"{c} ({len(errors[c])})" for c in conditions],
+    )
     for edge in (-tolerance_ms, tolerance_ms):
         ax.axvline(edge, color="0.2", linestyle="--")
-    ax.text(0, 1.01, f"within ±{tolerance_ms:.0f} ms: counted right", transform=ax.get_xaxis_transform(),
-            ha="center", va="bottom", fontsize="small")
+    ax.text(
+        0,
+        1.01,
+        f"within ±{tolerance_ms:.0f} ms: counted right",
+        transform=ax.get_xaxis_transform(),
+        ha="center",
+        va="bottom",
+        fontsize="small",
+    )
     outside = [e for c in conditions for e in errors[c] if abs(e) > bins[-1]]
     if outside:
-        ax.text(0.98, 0.97, f"{len(outside)} more off by over {bins[-1] / 1000:.1f} s\n(up to {max(map(abs, outside)) / 1000:.1f} s)",
-                transform=ax.transAxes, ha="right", va="top", fontsize="small")
+        ax.text(
+            0.98,
+            0.97,
+            f"{len(outside)} more off by over {bins[-1] / 1000:.1f} s\n(up to {max(map(abs, outside)) / 1000:.1f} s)",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize="small",
+        )
     ax.set_xlim(bins[0], bins[-1])
     ax.set_title(f"Offset error of right answers (one frame = {frame_ms:.0f} ms)", pad=16)
     ax.set_xlabel("answered minus true start (ms)")
@@ -321,7 +427,9 @@ def _number(value, digits: int = 1) -> str:
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -355,23 +463,62 @@ def index_html(report: dict, rows: Sequence[dict]) -> str:
         f'<a href="{JSON_NAME}">{JSON_NAME}</a>.</p>',
         "<h2>Overall</h2>",
         _table(
-            ["clips", "catalogued", "top-1", f"offset within {OFFSET_TOLERANCE_S:g} s", "not catalogued",
-             "false positives", "median match ms", "p95 match ms"],
-            [[overall["clips"], overall["positives"], _percent(overall["accuracy"]), _percent(overall["offset_ok"]),
-              overall["negatives"], _percent(overall["false_positive_rate"]), _number(overall["median_match_ms"]),
-              _number(overall["p95_match_ms"])]],
+            [
+                "clips",
+                "catalogued",
+                "top-1",
+                f"offset within {OFFSET_TOLERANCE_S:g} s",
+                "not catalogued",
+                "false positives",
+                "median match ms",
+                "p95 match ms",
+            ],
+            [
+                [
+                    overall["clips"],
+                    overall["positives"],
+                    _percent(overall["accuracy"]),
+                    _percent(overall["offset_ok"]),
+                    overall["negatives"],
+                    _percent(overall["false_positive_rate"]),
+                    _number(overall["median_match_ms"]),
+                    _number(overall["p95_match_ms"]),
+                ]
+            ],
         ),
         "<h2>By condition and clip length</h2>",
         _table(
-            ["condition", "length s", "catalogued", "top-1", "offset ok", "wrong song", "not catalogued",
-             "false positives", "median ms", "p95 ms", "median votes (right)", "median votes (not catalogued)",
-             "speed ratio ok"],
             [
-                [c["condition"], f"{c['length_s']:g}", c["positives"], _percent(c["accuracy"]), _percent(c["offset_ok"]),
-                 _percent(c["wrong_song"]), c["negatives"], _percent(c["false_positive_rate"]),
-                 _number(c["median_match_ms"]), _number(c["p95_match_ms"]),
-                 _number(c["median_confidence_correct"]), _number(c.get("median_confidence_negative")),
-                 _percent(c.get("speed_ratio_ok"))]
+                "condition",
+                "length s",
+                "catalogued",
+                "top-1",
+                "offset ok",
+                "wrong song",
+                "not catalogued",
+                "false positives",
+                "median ms",
+                "p95 ms",
+                "median votes (right)",
+                "median votes (not catalogued)",
+                "speed ratio ok",
+            ],
+            [
+                [
+                    c["condition"],
+                    f"{c['length_s']:g}",
+                    c["positives"],
+                    _percent(c["accuracy"]),
+                    _percent(c["offset_ok"]),
+                    _percent(c["wrong_song"]),
+                    c["negatives"],
+                    _percent(c["false_positive_rate"]),
+                    _number(c["median_match_ms"]),
+                    _number(c["p95_match_ms"]),
+                    _number(c["median_confidence_correct"]),
+                    _number(c.get("median_confidence_negative")),
+                    _percent(c.get("speed_ratio_ok")),
+                ]
                 for c in report["summary"]["cells"]
             ],
         ),
@@ -381,18 +528,41 @@ def index_html(report: dict, rows: Sequence[dict]) -> str:
         parts.append(
             f'<figure><img src="{name}" alt="{escape(caption)}"><figcaption>{escape(caption)}</figcaption></figure>'
         )
-    mistakes = [row for row in rows if row["false_positive"] or (row["song_id"] is not None and not row["correct"])]
+    mistakes = [
+        row for row in rows if row["false_positive"] or (row["song_id"] is not None and not row["correct"])
+    ]
     parts.append(f"<h2>Mistakes ({len(mistakes)})</h2>")
     if mistakes:
         shown = mistakes[:INDEX_MISTAKES]
         parts.append(
             _table(
-                ["file", "condition", "length s", "start", "expected", "answered", "at", "votes", "runner-up", "why no match"],
                 [
-                    [row["path"], row["condition"], f"{row['length_s']:g}", format_offset(row["start_s"]),
-                     row["title"] or "(not catalogued)", row["predicted_title"] or "(no match)",
-                     format_offset(row["predicted_offset_s"]) if row["predicted_offset_s"] is not None else "",
-                     row["confidence"], row["runner_up"], row["no_match_reason"]]
+                    "file",
+                    "condition",
+                    "length s",
+                    "start",
+                    "expected",
+                    "answered",
+                    "at",
+                    "votes",
+                    "runner-up",
+                    "why no match",
+                ],
+                [
+                    [
+                        row["path"],
+                        row["condition"],
+                        f"{row['length_s']:g}",
+                        format_offset(row["start_s"]),
+                        row["title"] or "(not catalogued)",
+                        row["predicted_title"] or "(no match)",
+                        format_offset(row["predicted_offset_s"])
+                        if row["predicted_offset_s"] is not None
+                        else "",
+                        row["confidence"],
+                        row["runner_up"],
+                        row["no_match_reason"],
+                    ]
                     for row in shown
                 ],
             )
@@ -410,6 +580,11 @@ def index_html(report: dict, rows: Sequence[dict]) -> str:
     if files["failures"]:
         parts.append(_table(["file", "reason"], [[f["path"], f["reason"]] for f in files["failures"]]))
     parts.append("<h2>Arguments</h2>")
-    parts.append(_table(["argument", "value"], [[key, json.dumps(value, ensure_ascii=False)] for key, value in report["arguments"].items()]))
+    parts.append(
+        _table(
+            ["argument", "value"],
+            [[key, json.dumps(value, ensure_ascii=False)] for key, value in report["arguments"].items()],
+        )
+    )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

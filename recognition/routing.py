@@ -1,4 +1,5 @@
 """Websocket routes."""
+
 from django.urls import path
 
 from .consumers import IdentifyConsumer

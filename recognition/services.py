@@ -136,10 +136,14 @@ class _Stretch:
         tail = np.concatenate([stretched, self._resampler.flush()])
         return Hashes.concat([self._fingerprinter.push(tail), self._fingerprinter.flush()])
 
-    def vote(self, hashes: Hashes, db_hashes: np.ndarray, db_songs: np.ndarray, db_offsets: np.ndarray) -> None:
+    def vote(
+        self, hashes: Hashes, db_hashes: np.ndarray, db_songs: np.ndarray, db_offsets: np.ndarray
+    ) -> None:
         if len(hashes):
             self.hashes.append(hashes)
-            self.tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
+            self.tally.add(
+                offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets)
+            )
 
 
 class ListeningSession:
@@ -196,7 +200,12 @@ class ListeningSession:
         if self._stretches and len(within):
             self._advance_stretches(within, final=False)
         result = self.result()
-        if result.match is None and not self._stretches and self._factors and self.seconds >= self.service.speed_search_after_s:
+        if (
+            result.match is None
+            and not self._stretches
+            and self._factors
+            and self.seconds >= self.service.speed_search_after_s
+        ):
             self._start_stretches(final=False)
             result = self.result()
         previous, self._last_match = self._last_match, result.match
@@ -262,10 +271,15 @@ class ListeningSession:
         looked_up = time.perf_counter()
         self.timings.lookup_s += looked_up - fingerprinted
         best: dict[int, tuple[Candidate, _Stretch]] = {}
-        for stretch, hashes in zip(self._stretches, new):
+        for stretch, hashes in zip(self._stretches, new, strict=False):
             stretch.vote(hashes, db_hashes, db_songs, db_offsets)
-            for candidate in stretch.tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames):
-                if candidate.song_id not in best or candidate.aligned_votes > best[candidate.song_id][0].aligned_votes:
+            for candidate in stretch.tally.candidates(
+                top_n=self.top_n, tolerance_frames=self.service.tolerance_frames
+            ):
+                if (
+                    candidate.song_id not in best
+                    or candidate.aligned_votes > best[candidate.song_id][0].aligned_votes
+                ):
                     best[candidate.song_id] = (candidate, stretch)
         self._speed = sorted(best.values(), key=lambda entry: (-entry[0].aligned_votes, entry[0].song_id))
         self.timings.align_s += time.perf_counter() - looked_up
@@ -351,13 +365,17 @@ class ListeningSession:
             reason=decision.reason,
         )
 
-    def _rule_bars(self, candidates: list[Candidate], *, total_votes: int, speed: bool = False) -> list[float]:
+    def _rule_bars(
+        self, candidates: list[Candidate], *, total_votes: int, speed: bool = False
+    ) -> list[float]:
         """The aligned votes each candidate would need to be named: the two terms of decide()
         (of the speed search's rule for candidates it found)."""
         if speed:
             needed, margin = float(self.service.speed_search_min_votes), self.service.speed_search_margin
         else:
-            needed = self.service.min_aligned_votes + self.service.chance_votes_factor * float(np.sqrt(max(total_votes, 0)))
+            needed = self.service.min_aligned_votes + self.service.chance_votes_factor * float(
+                np.sqrt(max(total_votes, 0))
+            )
             margin = self.service.min_margin
         votes = [candidate.aligned_votes for candidate in candidates]
         bars = []
@@ -367,7 +385,12 @@ class ListeningSession:
         return bars
 
     def _describe(
-        self, candidates: list[Candidate], ratios: dict[int, float] | None = None, *, total_votes: int = 0, speed: bool = False
+        self,
+        candidates: list[Candidate],
+        ratios: dict[int, float] | None = None,
+        *,
+        total_votes: int = 0,
+        speed: bool = False,
     ) -> list[Match]:
         missing = {c.song_id for c in candidates} - set(self._songs)
         if missing:
@@ -376,7 +399,7 @@ class ListeningSession:
             self.timings.lookup_s += time.perf_counter() - started
         described = []
         bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
-        for candidate, bar in zip(candidates, bars):
+        for candidate, bar in zip(candidates, bars, strict=False):
             song = self._songs.get(candidate.song_id)
             if song is None:  # deleted while we listened
                 continue
@@ -408,7 +431,9 @@ def recognize_samples(samples: np.ndarray, **session_options) -> RecognitionResu
     return session.finish()
 
 
-def recognize_file(path, *, start_s: float = 0.0, seconds: float | None = None, **session_options) -> RecognitionResult:
+def recognize_file(
+    path, *, start_s: float = 0.0, seconds: float | None = None, **session_options
+) -> RecognitionResult:
     """Decode a file (or a part of it) and recognise it.  Raises AudioDecodeError."""
     params = session_options.get("params") or conf.fingerprint_params()
     samples = decode_file(path, sample_rate_hz=params.sample_rate_hz, start_s=start_s, limit_s=seconds)

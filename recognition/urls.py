@@ -1,4 +1,5 @@
 """Routes of the recognition app."""
+
 from django.urls import path
 
 from . import views

@@ -1,4 +1,5 @@
 """The identify page."""
+
 from django.shortcuts import render
 
 from . import conf
@@ -6,4 +7,8 @@ from . import conf
 
 def identify(request):
     service = conf.service_settings()
-    return render(request, "recognition/identify.html", {"ws_path": "/ws/identify/", "max_seconds": service.max_listen_s})
+    return render(
+        request,
+        "recognition/identify.html",
+        {"ws_path": "/ws/identify/", "max_seconds": service.max_listen_s},
+    )

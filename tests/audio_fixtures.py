@@ -85,5 +85,7 @@ def encode(path_in: str | Path, path_out: str | Path, *extra_ffmpeg_args: str) -
     command += ["-i", str(path_in), *extra_ffmpeg_args, str(path_out)]
     done = subprocess.run(command, capture_output=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"ffmpeg could not make {path_out}: {done.stderr.decode(errors='replace').strip()}")
+        raise RuntimeError(
+            f"ffmpeg could not make {path_out}: {done.stderr.decode(errors='replace').strip()}"
+        )
     return Path(path_out)

@@ -28,7 +28,11 @@ def song_files(tmp_path) -> list[Track]:
     tracks = []
     for seed in (11, 12, 13, 14):
         path = folder / f"song_{seed}.wav"
-        write_wav(path, synth_song(seed, duration_s=SONG_SECONDS, sample_rate_hz=SONG_RATE_HZ), sample_rate_hz=SONG_RATE_HZ)
+        write_wav(
+            path,
+            synth_song(seed, duration_s=SONG_SECONDS, sample_rate_hz=SONG_RATE_HZ),
+            sample_rate_hz=SONG_RATE_HZ,
+        )
         tracks.append(Track(seed, path))
     return tracks
 
@@ -52,7 +56,9 @@ def database_url_for_subprocess() -> str:
         auth = settings["USER"] or "root"
         if settings["PASSWORD"]:
             auth += f":{settings['PASSWORD']}"
-        return f"mysql://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 3306}/{settings['NAME']}"
+        return (
+            f"mysql://{auth}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 3306}/{settings['NAME']}"
+        )
     raise RuntimeError(f"no subprocess URL for {connection.vendor}")
 
 

@@ -51,17 +51,21 @@ class JamjarServer:
     def __init__(self, env: dict) -> None:
         self.port = free_port()
         self.log_path = Path(tempfile.mkstemp(prefix="jamjar-serve-", suffix=".log")[1])
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed by stop())
         self._final_log: str | None = None
         self.process = subprocess.Popen(
             ["bash", str(ROOT / "scripts" / "serve"), f"127.0.0.1:{self.port}"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         try:
             wait_until(lambda: port_open(self.port), timeout_s=90, what="scripts/serve")
         except TimeoutError:
             self.stop()
-            raise AssertionError(self.log())
+            raise AssertionError(self.log()) from None
 
     @property
     def url(self) -> str:
@@ -110,12 +114,26 @@ class MariaDB(ServiceProcess):
         self.process: subprocess.Popen | None = None
         try:
             subprocess.run(
-                ["mariadb-install-db", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}", "--skip-test-db"],
-                check=True, capture_output=True,
+                [
+                    "mariadb-install-db",
+                    "--no-defaults",
+                    "--user=mysql",
+                    f"--datadir={self.folder / 'data'}",
+                    "--skip-test-db",
+                ],
+                check=True,
+                capture_output=True,
             )
             self.start()
             subprocess.run(
-                ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-e", "CREATE DATABASE jamjar CHARACTER SET utf8mb4"],
+                [
+                    "mariadb",
+                    "-h127.0.0.1",
+                    f"-P{self.port}",
+                    "-uroot",
+                    "-e",
+                    "CREATE DATABASE jamjar CHARACTER SET utf8mb4",
+                ],
                 check=True,
             )
         except BaseException:
@@ -128,11 +146,21 @@ class MariaDB(ServiceProcess):
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={self.folder / 'data'}",
-             f"--tmpdir={self.folder / 'tmp'}", f"--port={self.port}", f"--socket={self.folder / 'm.sock'}",
-             "--bind-address=127.0.0.1", "--skip-grant-tables", "--innodb-buffer-pool-size=64M",
-             "--skip-log-bin"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "mariadbd",
+                "--no-defaults",
+                "--user=mysql",
+                f"--datadir={self.folder / 'data'}",
+                f"--tmpdir={self.folder / 'tmp'}",
+                f"--port={self.port}",
+                f"--socket={self.folder / 'm.sock'}",
+                "--bind-address=127.0.0.1",
+                "--skip-grant-tables",
+                "--innodb-buffer-pool-size=64M",
+                "--skip-log-bin",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), timeout_s=60, what="MariaDB")
 
@@ -155,7 +183,18 @@ class Redis(ServiceProcess):
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), timeout_s=30, what="Redis")

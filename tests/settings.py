@@ -10,8 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-suite-only-key")
 # A developer's .env (scripts/run) must not steer the suite or the servers it starts.
 os.environ["JAMJAR_ENV_FILE"] = ""
 
-from jamjar_site.settings import *  # noqa: E402,F401,F403
-from jamjar_site.settings import DATABASES  # noqa: E402
+from jamjar_site.settings import *
+from jamjar_site.settings import DATABASES
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {

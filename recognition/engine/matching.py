@@ -163,5 +163,7 @@ def decide(
     if best.aligned_votes < needed:
         return Decision(False, f"{best.aligned_votes} aligned votes, fewer than the {needed:.1f} needed")
     if best.aligned_votes < min_margin * runner_up:
-        return Decision(False, f"{best.aligned_votes} aligned votes, not {min_margin}x the runner-up's {runner_up}")
+        return Decision(
+            False, f"{best.aligned_votes} aligned votes, not {min_margin}x the runner-up's {runner_up}"
+        )
     return Decision(True, "")

@@ -59,7 +59,9 @@ class FingerprintParams:
         if not 0 <= self.min_freq_hz < self.max_freq_hz <= self.sample_rate_hz / 2:
             problems.append("need 0 <= min_freq_hz < max_freq_hz <= sample_rate_hz / 2")
         # The same rounding as convert.hz_to_bin: the highest bin a peak can land in must fit the hash.
-        top_bin = int(round(self.max_freq_hz * self.window / self.sample_rate_hz)) if self.sample_rate_hz > 0 else 0
+        top_bin = (
+            int(round(self.max_freq_hz * self.window / self.sample_rate_hz)) if self.sample_rate_hz > 0 else 0
+        )
         if top_bin >= 2 ** min(F1_BITS, F2_BITS):
             problems.append(
                 f"max_freq_hz falls in bin {top_bin}, beyond the bins 0..{2 ** min(F1_BITS, F2_BITS) - 1} "
@@ -90,12 +92,10 @@ class FingerprintParams:
     def version(self) -> str:
         """A short id of the fields that change the hashes; stored with each song."""
         shaping = {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in QUERY_ONLY_FIELDS
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in QUERY_ONLY_FIELDS
         }
         digest = hashlib.sha1(json.dumps(shaping, sort_keys=True).encode()).hexdigest()
         return f"h1-{digest[:10]}"
 
-    def replace(self, **changes) -> "FingerprintParams":
+    def replace(self, **changes) -> FingerprintParams:
         return dataclasses.replace(self, **changes)

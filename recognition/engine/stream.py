@@ -32,7 +32,7 @@ class Hashes:
         return len(self.hashes)
 
     @staticmethod
-    def concat(parts: list["Hashes"]) -> "Hashes":
+    def concat(parts: list[Hashes]) -> Hashes:
         if not parts:
             return Hashes(_EMPTY_I, _EMPTY_I)
         return Hashes(
@@ -120,7 +120,7 @@ class StreamingFingerprinter:
             inside = (frames >= self._peaks_done) & (frames < upto)
             self._raw = tuple(
                 np.concatenate([old, new[inside]])
-                for old, new in zip(self._raw, (frames, bins + self._bin_lo, strength))
+                for old, new in zip(self._raw, (frames, bins + self._bin_lo, strength), strict=False)
             )
             self._peaks_done = upto
             keep_from = max(0, upto - radius)

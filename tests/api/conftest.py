@@ -93,7 +93,9 @@ def song_samples(seed: int, *, sample_rate_hz: int = SONG_RATE_HZ) -> np.ndarray
     return synth_song(seed, duration_s=SONG_SECONDS, sample_rate_hz=sample_rate_hz)
 
 
-def clip_samples(seed: int, *, sample_rate_hz: int, start_s: float = CLIP_START_S, seconds: float = CLIP_SECONDS):
+def clip_samples(
+    seed: int, *, sample_rate_hz: int, start_s: float = CLIP_START_S, seconds: float = CLIP_SECONDS
+):
     samples = song_samples(seed, sample_rate_hz=sample_rate_hz)
     return samples[int(start_s * sample_rate_hz) : int((start_s + seconds) * sample_rate_hz)]
 
@@ -110,14 +112,20 @@ def wav_bytes(samples: np.ndarray, *, sample_rate_hz: int) -> bytes:
 
 
 def clip_wav(
-    seed: int, *, start_s: float = CLIP_START_S, seconds: float = CLIP_SECONDS, sample_rate_hz: int = SONG_RATE_HZ
+    seed: int,
+    *,
+    start_s: float = CLIP_START_S,
+    seconds: float = CLIP_SECONDS,
+    sample_rate_hz: int = SONG_RATE_HZ,
 ) -> bytes:
     """A clip of a generated song as the bytes of a WAV file."""
     samples = clip_samples(seed, sample_rate_hz=sample_rate_hz, start_s=start_s, seconds=seconds)
     return wav_bytes(samples, sample_rate_hz=sample_rate_hz)
 
 
-def clip_pcm(seed: int, *, sample_rate_hz: int, start_s: float = CLIP_START_S, seconds: float = CLIP_SECONDS) -> bytes:
+def clip_pcm(
+    seed: int, *, sample_rate_hz: int, start_s: float = CLIP_START_S, seconds: float = CLIP_SECONDS
+) -> bytes:
     """A clip as raw 16-bit little-endian mono PCM."""
     return float_to_pcm16(clip_samples(seed, sample_rate_hz=sample_rate_hz, start_s=start_s, seconds=seconds))
 

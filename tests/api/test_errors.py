@@ -45,14 +45,20 @@ def test_a_body_two_bytes_over_says_so_in_bytes(anon, settings):
         "/api/recognize/?sample_rate=16000", b"\0" * (limit + 2), content_type="application/octet-stream"
     )
     assert response.status_code == 413
-    assert response.json()["detail"] == "The request body is 5,242,882 bytes; the limit is 5,242,880 bytes (5.0 MB)."
+    assert (
+        response.json()["detail"]
+        == "The request body is 5,242,882 bytes; the limit is 5,242,880 bytes (5.0 MB)."
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_production_server_answers_malformed_multipart_and_429_in_json():
-    server = JamjarServer(subprocess_env(DEBUG="0", JAMJAR=json.dumps({"api_anon_recognize_rate": "3/minute"})))
+    server = JamjarServer(
+        subprocess_env(DEBUG="0", JAMJAR=json.dumps({"api_anon_recognize_rate": "3/minute"}))
+    )
     try:
+
         def post(body, content_type):
             conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
             conn.request("POST", "/api/recognize/", body=body, headers={"Content-Type": content_type})
@@ -61,7 +67,10 @@ def test_the_production_server_answers_malformed_multipart_and_429_in_json():
 
         for malformed, content_type in (
             (b"not multipart at all", "multipart/form-data; boundary=xyz"),
-            (b"--xyz\r\nContent-Disposition: form-data; name=audio; filename=a\r\n\r\nab", "multipart/form-data; boundary=xyz"),
+            (
+                b"--xyz\r\nContent-Disposition: form-data; name=audio; filename=a\r\n\r\nab",
+                "multipart/form-data; boundary=xyz",
+            ),
             (b"--xyz--", "multipart/form-data"),
         ):
             status, _, answered_type, body = post(malformed, content_type)

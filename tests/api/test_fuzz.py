@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import clip_wav, song_samples, wav_bytes, watched_tempdir
+from tests.api.conftest import clip_wav, song_samples, watched_tempdir, wav_bytes
 from tests.audio_fixtures import encode
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,9 @@ FUZZ = hypothesis_settings(
     database=None,  # no .hypothesis folder in the work tree
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-NAMES = st.sampled_from(["clip.mp3", "clip.sln", "clip.wav", "clip", "clip.u8", "..ogg", "ü – clip.flac", "%%%"])
+NAMES = st.sampled_from(
+    ["clip.mp3", "clip.sln", "clip.wav", "clip", "clip.u8", "..ogg", "ü – clip.flac", "%%%"]
+)
 RAW_TYPES = st.sampled_from(
     [
         "application/octet-stream",

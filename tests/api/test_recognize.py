@@ -49,7 +49,9 @@ def test_upload_names_song_and_offset_in_the_shape_of_recognize_json(anon, catal
     answer = response.json()
     assert_names(answer, catalogue[12])
     assert answer["file"] == "from the radio.mp3"
-    shape = json.loads(output.result_line(file="x", result=RecognitionResult(None, [], 0, 0.0), total_time_s=0.0))
+    shape = json.loads(
+        output.result_line(file="x", result=RecognitionResult(None, [], 0, 0.0), total_time_s=0.0)
+    )
     assert set(answer) == set(shape)
     assert set(answer["timings"]) == {"fingerprint_s", "lookup_s", "align_s", "total_s"}
     assert answer["total_time_s"] >= answer["match_time_s"] > 0
@@ -67,7 +69,9 @@ def test_every_answer_is_logged_with_source_api(anon, catalogue):
 
 
 def test_unknown_music_is_no_match_not_an_error(anon, catalogue):
-    response = post_file(anon, wav_bytes(synth_song(99, duration_s=4.0, sample_rate_hz=8000), sample_rate_hz=8000))
+    response = post_file(
+        anon, wav_bytes(synth_song(99, duration_s=4.0, sample_rate_hz=8000), sample_rate_hz=8000)
+    )
     assert response.status_code == 200
     assert response.json()["match"] is None
 
@@ -82,7 +86,9 @@ def test_raw_pcm_with_sample_rate_parameter(anon, catalogue, rate_hz):
 
 
 def test_audio_l16_with_rate_in_content_type(anon, catalogue):
-    response = post_pcm(anon, clip_pcm(14, sample_rate_hz=22050), content_type="audio/L16; rate=22050; channels=1")
+    response = post_pcm(
+        anon, clip_pcm(14, sample_rate_hz=22050), content_type="audio/L16; rate=22050; channels=1"
+    )
     assert response.status_code == 200, response.content
     assert_names(response.json(), catalogue[14])
 
@@ -91,9 +97,27 @@ def test_audio_l16_with_rate_in_content_type(anon, catalogue):
     "body, content_type, query, key, words",
     [
         (b"\x00\x01" * 800, "application/octet-stream", "", "sample_rate", "sample rate"),
-        (b"\x00\x01" * 800, "application/octet-stream", "?sample_rate=abc", "sample_rate", "from 8000 to 48000"),
-        (b"\x00\x01" * 800, "application/octet-stream", "?sample_rate=4000", "sample_rate", "from 8000 to 48000"),
-        (b"\x00\x01" * 800 + b"\x00", "application/octet-stream", "?sample_rate=16000", "detail", "odd number"),
+        (
+            b"\x00\x01" * 800,
+            "application/octet-stream",
+            "?sample_rate=abc",
+            "sample_rate",
+            "from 8000 to 48000",
+        ),
+        (
+            b"\x00\x01" * 800,
+            "application/octet-stream",
+            "?sample_rate=4000",
+            "sample_rate",
+            "from 8000 to 48000",
+        ),
+        (
+            b"\x00\x01" * 800 + b"\x00",
+            "application/octet-stream",
+            "?sample_rate=16000",
+            "detail",
+            "odd number",
+        ),
         (b"\x00\x01" * 800, "audio/L16; rate=16000; channels=2", "", "detail", "mono"),
         (b"", "application/octet-stream", "?sample_rate=16000", "detail", "empty"),
     ],
@@ -226,11 +250,15 @@ def test_catalogue_of_other_parameters_is_503_with_the_fix(anon, catalogue, sett
 def test_djangos_own_body_refusals_are_json_too(anon, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
     fields = {f"field{i}": "x" for i in range(10)}
-    response = anon.post(URL, {"audio": SimpleUploadedFile("clip.wav", b"RIFF"), **fields}, format="multipart")
+    response = anon.post(
+        URL, {"audio": SimpleUploadedFile("clip.wav", b"RIFF"), **fields}, format="multipart"
+    )
     assert response.status_code == 400
     assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = anon.post(URL, {"audio": SimpleUploadedFile("clip.wav", b"RIFF"), "note": "x" * 5000}, format="multipart")
+    response = anon.post(
+        URL, {"audio": SimpleUploadedFile("clip.wav", b"RIFF"), "note": "x" * 5000}, format="multipart"
+    )
     assert response.status_code == 413
     assert "DATA_UPLOAD_MAX_MEMORY_SIZE" in response.json()["detail"]

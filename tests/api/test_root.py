@@ -31,7 +31,9 @@ def test_browsable_api_has_a_login_link_that_signs_in(client, django_user_model)
     page = client.get("/api/", HTTP_ACCEPT="text/html").content.decode()
     assert "href='/api/auth/login/?next=/api/'>Log in</a>" in page
     django_user_model.objects.create_user("reader", password="pw-reader-123")
-    signed_in = client.post("/api/auth/login/?next=/api/", {"username": "reader", "password": "pw-reader-123", "next": "/api/"})
+    signed_in = client.post(
+        "/api/auth/login/?next=/api/", {"username": "reader", "password": "pw-reader-123", "next": "/api/"}
+    )
     assert signed_in.status_code == 302 and signed_in["Location"] == "/api/"
     page = client.get("/api/", HTTP_ACCEPT="text/html").content.decode()
     assert "reader" in page and "/api/auth/logout/" in page

@@ -28,7 +28,11 @@ def test_schema_is_valid_openapi_3_and_lists_every_endpoint(anon):
     assert {"get", "patch", "delete"} <= set(schema["paths"]["/api/songs/{id}/"])
     assert "put" not in schema["paths"]["/api/songs/{id}/"]
     recognize = schema["paths"]["/api/recognize/"]["post"]
-    assert set(recognize["requestBody"]["content"]) == {"multipart/form-data", "application/octet-stream", "audio/L16"}
+    assert set(recognize["requestBody"]["content"]) == {
+        "multipart/form-data",
+        "application/octet-stream",
+        "audio/L16",
+    }
     assert {"200", "400", "413", "415", "429"} <= set(recognize["responses"])
     assert {"201", "409", "413", "415"} <= set(schema["paths"]["/api/songs/"]["post"]["responses"])
     assert "tokenAuth" in schema["components"]["securitySchemes"]
@@ -47,7 +51,9 @@ def test_docs_page_loads_everything_from_this_server(anon):
     html = response.content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     # Its own start-up script is a separate request, so the page has no inline script (CSP).
-    assert assets and all(url.startswith(("/static/drf_spectacular_sidecar/", "/api/docs/?")) for url in assets), assets
+    assert assets and all(
+        url.startswith(("/static/drf_spectacular_sidecar/", "/api/docs/?")) for url in assets
+    ), assets
     assert "<script>" not in html
     script = anon.get(next(url for url in assets if url.startswith("/api/docs/?"))).content.decode()
     assert "/api/schema/" in script

@@ -37,7 +37,9 @@ def test_list_is_open_and_paginated(anon, catalogue):
     assert len(page["results"]) == 3
     assert page["next"] and "page=2" in page["next"]
     first = page["results"][0]
-    assert {"id", "title", "artist", "album", "duration_s", "fingerprint_count", "params_version"} <= set(first)
+    assert {"id", "title", "artist", "album", "duration_s", "fingerprint_count", "params_version"} <= set(
+        first
+    )
     assert "source_path" not in first  # a server path is nobody's business
     assert "sha1" not in first and "original_filename" not in first  # nor, but to staff, which file it was
     assert anon.get(page["next"]).json()["results"][0]["id"] not in {song["id"] for song in page["results"]}
@@ -160,7 +162,9 @@ def test_upload_needs_staff_or_a_token(anon, user_client, catalogue):
         ("notes.txt", b"la la la\n" * 100),
     ],
 )
-def test_upload_of_not_audio_is_415_and_stores_nothing(staff_client, catalogue, name, content, tempdir_stays_empty):
+def test_upload_of_not_audio_is_415_and_stores_nothing(
+    staff_client, catalogue, name, content, tempdir_stays_empty
+):
     response = upload(staff_client, content, name=name)
     assert response.status_code == 415, response.content
     assert name in response.json()["detail"]
@@ -172,7 +176,10 @@ def test_upload_of_not_audio_is_415_and_stores_nothing(staff_client, catalogue, 
     [
         ({}, "No file was submitted."),
         ({"audio": SimpleUploadedFile("empty.wav", b"")}, "The submitted file is empty."),
-        ({"audio": "text, not a file"}, "The submitted data was not a file. Check the encoding type on the form."),
+        (
+            {"audio": "text, not a file"},
+            "The submitted data was not a file. Check the encoding type on the form.",
+        ),
     ],
 )
 def test_upload_without_a_usable_file_is_400(staff_client, catalogue, data, message):

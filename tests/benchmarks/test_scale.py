@@ -46,7 +46,9 @@ def test_a_permuted_song_keeps_its_offsets_length_and_popularity_profile():
     assert set(np.unique(copy)) <= set(permutations.values.tolist())
 
 
-@pytest.mark.parametrize("text, size", [("10M", 10_000_000), ("2.5m", 2_500_000), ("500k", 500_000), ("1G", 10**9), ("123", 123)])
+@pytest.mark.parametrize(
+    "text, size", [("10M", 10_000_000), ("2.5m", 2_500_000), ("500k", 500_000), ("1G", 10**9), ("123", 123)]
+)
 def test_sizes_are_read_with_units(text, size):
     assert parse_size(text) == size
 

@@ -97,7 +97,11 @@ def test_many_files_are_catalogued_in_the_background_each_error_reported(
     assert all(song.audio and song.audio.storage.exists(song.audio.name) for song in Song.objects.all())
     assert Fingerprint.objects.count() == sum(Song.objects.values_list("fingerprint_count", flat=True))
     outcomes = {outcome.label: outcome for outcome in job.outcomes}
-    assert [name for name, outcome in outcomes.items() if not outcome.ok] == ["noise.sln", "empty.wav", "huge.wav"]
+    assert [name for name, outcome in outcomes.items() if not outcome.ok] == [
+        "noise.sln",
+        "empty.wav",
+        "huge.wav",
+    ]
     assert "already in the catalogue" in outcomes["First again.wav"].message
 
     response = admin_client.get(reverse("admin:catalog_song_job", args=[job.id]))
@@ -122,13 +126,17 @@ def test_refingerprint_action_runs_in_the_background(admin_client, catalogue, so
     chosen = [catalogue[11], catalogue[12], catalogue[13]]
     os.unlink(catalogue[13].source_path)  # its audio is gone: that one fails, the others go on
     response = admin_client.post(
-        reverse(CHANGELIST), {"action": "refingerprint_selected", "_selected_action": [song.pk for song in chosen]}
+        reverse(CHANGELIST),
+        {"action": "refingerprint_selected", "_selected_action": [song.pk for song in chosen]},
     )
     job = finished_job(response)
     songs = {song.pk: song for song in Song.objects.all()}
     assert songs[catalogue[11].pk].params_version == songs[catalogue[12].pk].params_version == version
     assert songs[catalogue[13].pk].params_version == songs[catalogue[14].pk].params_version != version
-    assert Fingerprint.objects.filter(song_id=catalogue[11].pk).count() == songs[catalogue[11].pk].fingerprint_count
+    assert (
+        Fingerprint.objects.filter(song_id=catalogue[11].pk).count()
+        == songs[catalogue[11].pk].fingerprint_count
+    )
     failed = job.failed
     assert [outcome.label for outcome in failed] == [str(catalogue[13])]
     assert "is missing" in failed[0].message

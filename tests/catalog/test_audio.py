@@ -39,9 +39,16 @@ def test_whole_file_with_accept_ranges(admin_client, stored_song, song_files):
 
 @pytest.mark.parametrize(
     "header, start, end",
-    [("bytes=0-99", 0, 99), ("bytes=1000-", 1000, None), ("bytes=-500", None, None), ("bytes=100-999999999", 100, None)],
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=1000-", 1000, None),
+        ("bytes=-500", None, None),
+        ("bytes=100-999999999", 100, None),
+    ],
 )
-def test_range_requests_get_206_with_the_asked_bytes(admin_client, stored_song, song_files, header, start, end):
+def test_range_requests_get_206_with_the_asked_bytes(
+    admin_client, stored_song, song_files, header, start, end
+):
     content = song_files[0].path.read_bytes()
     size = len(content)
     if start is None:
@@ -120,7 +127,12 @@ def test_parse_range_edges():
 def test_upload_through_the_admin_is_playable(admin_client, song_files):
     admin_client.post(
         reverse("admin:catalog_song_add"),
-        {"audio": SimpleUploadedFile("Uploaded.wav", song_files[2].path.read_bytes()), "title": "", "artist": "", "album": ""},
+        {
+            "audio": SimpleUploadedFile("Uploaded.wav", song_files[2].path.read_bytes()),
+            "title": "",
+            "artist": "",
+            "album": "",
+        },
     )
     song = Song.objects.get()
     assert admin_client.get(audio_url(song), HTTP_RANGE="bytes=0-3").status_code == 206

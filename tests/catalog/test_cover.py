@@ -31,7 +31,13 @@ def png(size=(600, 400), color=RED) -> bytes:
 
 def flac_picture(data: bytes, picture_type: int = 3) -> Picture:
     picture = Picture()
-    picture.type, picture.mime, picture.width, picture.height, picture.depth = picture_type, "image/png", 600, 400, 24
+    picture.type, picture.mime, picture.width, picture.height, picture.depth = (
+        picture_type,
+        "image/png",
+        600,
+        400,
+        24,
+    )
     picture.data = data
     return picture
 
@@ -62,13 +68,20 @@ def tag_m4a(path, data):
 
 
 TAGGERS = {".mp3": tag_mp3, ".flac": tag_flac, ".ogg": tag_ogg, ".m4a": tag_m4a}
-ENCODER_ARGS = {".mp3": ["-c:a", "libmp3lame"], ".flac": [], ".ogg": ["-c:a", "libvorbis"], ".m4a": ["-c:a", "aac"]}
+ENCODER_ARGS = {
+    ".mp3": ["-c:a", "libmp3lame"],
+    ".flac": [],
+    ".ogg": ["-c:a", "libvorbis"],
+    ".m4a": ["-c:a", "aac"],
+}
 
 
 @pytest.fixture(scope="module")
 def wav_source(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cover-source")
-    return write_wav(folder / "source.wav", synth_song(31, duration_s=10.0, sample_rate_hz=22050), sample_rate_hz=22050)
+    return write_wav(
+        folder / "source.wav", synth_song(31, duration_s=10.0, sample_rate_hz=22050), sample_rate_hz=22050
+    )
 
 
 def tagged_file(folder, wav_source, extension: str, *, picture: bytes | None = None):
@@ -116,7 +129,9 @@ def test_ingest_stores_the_cover_and_serves_it_at_cover_url(covered_song, client
 
 
 def test_api_names_the_cover_or_null(covered_song, client, tmp_path, wav_source):
-    plain = services.ingest_file(write_wav(tmp_path / "plain.wav", synth_song(32, duration_s=6.0), sample_rate_hz=8000)).song
+    plain = services.ingest_file(
+        write_wav(tmp_path / "plain.wav", synth_song(32, duration_s=6.0), sample_rate_hz=8000)
+    ).song
     assert client.get(f"/api/songs/{covered_song.pk}/").json()["cover_url"] == covered_song.cover_url
     assert client.get(f"/api/songs/{plain.pk}/").json()["cover_url"] is None
     assert client.get(f"/covers/{plain.pk}/").status_code == 404
@@ -136,7 +151,9 @@ def test_recognize_api_gives_the_cover_url(covered_song, client, wav_source):
 
 
 def test_admin_list_shows_the_cover_or_the_placeholder(admin_client, covered_song, tmp_path):
-    services.ingest_file(write_wav(tmp_path / "plain.wav", synth_song(33, duration_s=6.0), sample_rate_hz=8000))
+    services.ingest_file(
+        write_wav(tmp_path / "plain.wav", synth_song(33, duration_s=6.0), sample_rate_hz=8000)
+    )
     page = admin_client.get(reverse("admin:catalog_song_changelist")).content.decode()
     assert f'src="{covered_song.cover_url.replace("&", "&amp;")}"' in page
     assert "img/cover-placeholder.svg" in page
@@ -163,7 +180,9 @@ async def test_websocket_match_and_progress_carry_the_cover_url(tmp_path, wav_so
 
     from tests.recognition.test_consumer import receive, started
 
-    song = await sync_to_async(lambda: services.ingest_file(tagged_file(tmp_path, wav_source, ".flac", picture=png())).song)()
+    song = await sync_to_async(
+        lambda: services.ingest_file(tagged_file(tmp_path, wav_source, ".flac", picture=png())).song
+    )()
     comm = await started()
     pcm = encode(wav_source, tmp_path / "clip.raw", "-f", "s16le", "-ac", "1", "-ar", "16000").read_bytes()
     messages = []

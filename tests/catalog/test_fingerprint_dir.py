@@ -127,7 +127,11 @@ def many_songs(tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
     for seed in range(100, 116):
-        write_wav(folder / f"track {seed}.wav", synth_song(seed, duration_s=40.0, sample_rate_hz=22050), sample_rate_hz=22050)
+        write_wav(
+            folder / f"track {seed}.wav",
+            synth_song(seed, duration_s=40.0, sample_rate_hz=22050),
+            sample_rate_hz=22050,
+        )
     return folder
 
 
@@ -161,11 +165,21 @@ def test_a_lost_database_ends_the_run_with_one_line_and_the_summary(many_songs, 
     db = MariaDB()
     try:
         env = {**subprocess_env(), "DATABASE_URL": db.url}
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], cwd=ROOT, env=env, check=True
+        )
         job = _manage("fingerprint_dir", str(many_songs), "--workers", "2", "--no-progress", env=env)
 
         def songs() -> int:
-            query = ["mariadb", "-h127.0.0.1", f"-P{db.port}", "-uroot", "-N", "-e", "SELECT COUNT(*) FROM jamjar.catalog_song"]
+            query = [
+                "mariadb",
+                "-h127.0.0.1",
+                f"-P{db.port}",
+                "-uroot",
+                "-N",
+                "-e",
+                "SELECT COUNT(*) FROM jamjar.catalog_song",
+            ]
             return int(subprocess.run(query, capture_output=True, text=True, check=True).stdout)
 
         deadline = time.monotonic() + 120
@@ -181,9 +195,16 @@ def test_a_lost_database_ends_the_run_with_one_line_and_the_summary(many_songs, 
         assert processes_left_after(job.pid) == []
 
         db.start()  # what was stored is whole: every song has all its fingerprints
-        check = ["mariadb", "-h127.0.0.1", f"-P{db.port}", "-uroot", "-N", "-e",
-                 "SELECT COUNT(*) FROM jamjar.catalog_song s WHERE s.fingerprint_count <> "
-                 "(SELECT COUNT(*) FROM jamjar.catalog_fingerprint f WHERE f.song_id = s.id)"]
+        check = [
+            "mariadb",
+            "-h127.0.0.1",
+            f"-P{db.port}",
+            "-uroot",
+            "-N",
+            "-e",
+            "SELECT COUNT(*) FROM jamjar.catalog_song s WHERE s.fingerprint_count <> "
+            "(SELECT COUNT(*) FROM jamjar.catalog_fingerprint f WHERE f.song_id = s.id)",
+        ]
         assert subprocess.run(check, capture_output=True, text=True, check=True).stdout.strip() == "0"
     finally:
         db.remove()
@@ -192,9 +213,12 @@ def test_a_lost_database_ends_the_run_with_one_line_and_the_summary(many_songs, 
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_create_no_duplicates(many_songs):
     env = subprocess_env()
-    jobs = [_manage("fingerprint_dir", str(many_songs), "--workers", "1", "--no-progress", env=env) for _ in range(2)]
+    jobs = [
+        _manage("fingerprint_dir", str(many_songs), "--workers", "1", "--no-progress", env=env)
+        for _ in range(2)
+    ]
     outputs = [job.communicate(timeout=300) for job in jobs]
-    for job, (out, err) in zip(jobs, outputs):
+    for job, (_out, err) in zip(jobs, outputs, strict=False):
         assert job.returncode == 0, err.decode()
     assert Song.objects.count() == 16
     assert_catalogue_consistent()
@@ -218,7 +242,11 @@ def test_progress_counts_the_files_first_and_gives_hours_and_an_eta(song_files):
     # The first frame already knows the total, before any file is done.
     assert frames[0].startswith("fingerprinting: 0/4 files"), frames[0]
     assert "ETA after the first file" in frames[0]
-    done_frames = [frame for frame in frames if frame.startswith(("fingerprinting: 1/4", "fingerprinting: 2/4", "fingerprinting: 3/4"))]
+    done_frames = [
+        frame
+        for frame in frames
+        if frame.startswith(("fingerprinting: 1/4", "fingerprinting: 2/4", "fingerprinting: 3/4"))
+    ]
     assert done_frames, frames
     assert "0.01 h audio" in done_frames[0] or "0.02 h audio" in done_frames[0]  # 24 s a file
     assert all("ETA 0:" in frame for frame in done_frames), done_frames

@@ -52,7 +52,7 @@ def test_failed_insert_leaves_neither_song_nor_fingerprints(song_files, monkeypa
 def test_bad_file_raises_clear_error_and_writes_nothing(tmp_path):
     text = tmp_path / "notes.mp3"
     text.write_text("this is not music\n" * 50)
-    with pytest.raises(AudioDecodeError, match="notes.mp3"):
+    with pytest.raises(AudioDecodeError, match=r"notes\.mp3"):
         services.ingest_file(text)
     assert Song.objects.count() == 0
 
@@ -62,7 +62,11 @@ def test_delete_removes_fingerprints_in_one_statement(catalogue):
     with CaptureQueriesContext(connection) as queries:
         assert services.delete_songs([doomed.pk]) == 1
     fingerprint_table = Fingerprint._meta.db_table
-    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE") and fingerprint_table in q["sql"]]
+    deletes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("DELETE") and fingerprint_table in q["sql"]
+    ]
     assert len(deletes) == 1
     assert not Fingerprint.objects.filter(song_id=doomed.pk).exists()
     assert Fingerprint.objects.filter(song_id=kept.pk).count() == kept.fingerprint_count
@@ -85,7 +89,11 @@ def test_refingerprint_brings_songs_to_the_current_version(catalogue, song_files
     settings.JAMJAR_FINGERPRINT = {"fan_out": 5}
     song = services.refingerprint_song(Song.objects.get(pk=catalogue[12].pk))
     assert song.params_version != catalogue[12].params_version
-    assert Fingerprint.objects.filter(song=song).count() == song.fingerprint_count > catalogue[12].fingerprint_count
+    assert (
+        Fingerprint.objects.filter(song=song).count()
+        == song.fingerprint_count
+        > catalogue[12].fingerprint_count
+    )
 
 
 def test_stats_count_songs_fingerprints_and_hours(catalogue):

@@ -18,7 +18,7 @@ def pairs(frames, bins, anchor_mask=None, **zone):
     mask = np.ones(len(frames), dtype=bool) if anchor_mask is None else np.asarray(anchor_mask, dtype=bool)
     packed, anchor_frames = pair_peaks(frames, bins, mask, **{**ZONE, **zone})
     f1, f2, dt = unpack(packed)
-    return sorted(zip(anchor_frames.tolist(), f1.tolist(), f2.tolist(), dt.tolist()))
+    return sorted(zip(anchor_frames.tolist(), f1.tolist(), f2.tolist(), dt.tolist(), strict=False))
 
 
 def brute_force_pairs(frames, bins, anchor_mask, *, dt_min_frames, dt_max_frames, df_max_bins, fan_out):
@@ -28,10 +28,13 @@ def brute_force_pairs(frames, bins, anchor_mask, *, dt_min_frames, dt_max_frames
         zone = [
             t
             for t in range(len(frames))
-            if dt_min_frames <= frames[t] - frames[a] <= dt_max_frames and abs(bins[t] - bins[a]) <= df_max_bins
+            if dt_min_frames <= frames[t] - frames[a] <= dt_max_frames
+            and abs(bins[t] - bins[a]) <= df_max_bins
         ]
         zone.sort(key=lambda t: (frames[t], bins[t]))
-        found += [(int(frames[a]), int(bins[a]), int(bins[t]), int(frames[t] - frames[a])) for t in zone[:fan_out]]
+        found += [
+            (int(frames[a]), int(bins[a]), int(bins[t]), int(frames[t] - frames[a])) for t in zone[:fan_out]
+        ]
     return sorted(found)
 
 
@@ -63,7 +66,7 @@ def test_pack_unpack_round_trip_over_random_fields_and_extremes():
     assert packed.dtype == np.int64
     assert packed.min() >= 0 and packed.max() < 1 << HASH_BITS
     back = unpack(packed)
-    for original, unpacked in zip((f1, f2, dt), back):
+    for original, unpacked in zip((f1, f2, dt), back, strict=False):
         np.testing.assert_array_equal(original, unpacked)
 
 
@@ -85,7 +88,10 @@ def test_pack_rejects_a_field_out_of_range(f1, f2, dt):
 def test_pair_peaks_includes_both_ends_of_the_dt_range():
     frames, bins = [0, 1, 5, 9], [100, 100, 100, 100]
     anchor = [True, False, False, False]
-    assert pairs(frames, bins, anchor, dt_min_frames=1, dt_max_frames=5) == [(0, 100, 100, 1), (0, 100, 100, 5)]
+    assert pairs(frames, bins, anchor, dt_min_frames=1, dt_max_frames=5) == [
+        (0, 100, 100, 1),
+        (0, 100, 100, 5),
+    ]
     assert pairs(frames, bins, anchor, dt_min_frames=2, dt_max_frames=8) == [(0, 100, 100, 5)]
 
 

@@ -15,7 +15,7 @@ def i64(values):
 def split_key(keys):
     """The documented vote key: song_id << 32 | (offset difference + 2**31)."""
     keys = np.asarray(keys, dtype=np.int64)
-    return list(zip((keys >> 32).tolist(), ((keys & 0xFFFFFFFF) - (1 << 31)).tolist()))
+    return list(zip((keys >> 32).tolist(), ((keys & 0xFFFFFFFF) - (1 << 31)).tolist(), strict=False))
 
 
 def catalogue_rows(rng, *, n_songs=6, rows_per_song=3000, hash_space=1 << 13):
@@ -147,7 +147,11 @@ def test_decide_accepts_enough_votes_with_a_clear_margin(candidates):
 
 def test_decide_needs_more_votes_when_the_query_drew_more_chance_hits():
     candidates = [Candidate(1, 10, 10)]
-    assert decide(candidates, min_aligned_votes=4, min_margin=2.0, chance_votes_factor=0.1, total_votes=3600).is_match
-    refused = decide(candidates, min_aligned_votes=4, min_margin=2.0, chance_votes_factor=0.1, total_votes=4900)
+    assert decide(
+        candidates, min_aligned_votes=4, min_margin=2.0, chance_votes_factor=0.1, total_votes=3600
+    ).is_match
+    refused = decide(
+        candidates, min_aligned_votes=4, min_margin=2.0, chance_votes_factor=0.1, total_votes=4900
+    )
     assert not refused.is_match
     assert "11.0 needed" in refused.reason

@@ -91,7 +91,10 @@ def test_frames_per_s_is_rate_over_hop():
         ({"density_block_frames": 0}, "density_block_frames must be at least 1"),
         ({"target_df_max_bins": -1}, "target_df_max_bins must be >= 0"),
         ({"target_dt_min_frames": 0}, "1 <= target_dt_min_frames"),
-        ({"target_dt_min_frames": 10, "target_dt_max_frames": 9}, "target_dt_min_frames <= target_dt_max_frames"),
+        (
+            {"target_dt_min_frames": 10, "target_dt_max_frames": 9},
+            "target_dt_min_frames <= target_dt_max_frames",
+        ),
         ({"target_dt_max_frames": 64}, "target_dt_max_frames <= 63"),
         ({"fan_out": 0}, "need 1 <= fan_out <= query_fan_out"),
         ({"fan_out": 13}, "need 1 <= fan_out <= query_fan_out"),

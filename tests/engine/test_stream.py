@@ -31,7 +31,7 @@ def fingerprint_in_chunks(samples, sizes, *, params=PARAMS, query=False):
 def pair_counter(result, *, shift_frames=0, from_frame=0):
     return Counter(
         (h, o - shift_frames)
-        for h, o in zip(result.hashes.tolist(), result.offsets_frames.tolist())
+        for h, o in zip(result.hashes.tolist(), result.offsets_frames.tolist(), strict=False)
         if o - shift_frames >= from_frame
     )
 
@@ -64,7 +64,9 @@ def test_one_sample_chunks_give_the_one_chunk_hashes():
 
 
 def test_chunking_is_invariant_with_other_params_too():
-    params = FingerprintParams(window=512, hop=64, density_block_frames=8, target_dt_max_frames=40, max_freq_hz=3900.0)
+    params = FingerprintParams(
+        window=512, hop=64, density_block_frames=8, target_dt_max_frames=40, max_freq_hz=3900.0
+    )
     samples = synth_song(27, duration_s=5.0)
     sizes = np.random.default_rng(27).integers(1, 2000, size=100)
     assert_same_hashes(fingerprint_in_chunks(samples, sizes, params=params), fingerprint(samples, params))
@@ -84,7 +86,10 @@ def test_hashes_stay_inside_the_configured_zone_and_band():
     samples = synth_song(34, duration_s=8.0)
     result = fingerprint(samples, PARAMS)
     f1, f2, dt = unpack(result.hashes)
-    lowest, highest = convert.hz_to_bin(PARAMS.min_freq_hz, PARAMS), convert.hz_to_bin(PARAMS.max_freq_hz, PARAMS)
+    lowest, highest = (
+        convert.hz_to_bin(PARAMS.min_freq_hz, PARAMS),
+        convert.hz_to_bin(PARAMS.max_freq_hz, PARAMS),
+    )
     assert result.hashes.min() >= 0 and result.hashes.max() < 1 << HASH_BITS
     assert np.all((f1 >= lowest) & (f1 <= highest) & (f2 >= lowest) & (f2 <= highest))
     assert np.all((dt >= PARAMS.target_dt_min_frames) & (dt <= PARAMS.target_dt_max_frames))

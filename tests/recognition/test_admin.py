@@ -24,12 +24,25 @@ def test_admin_is_branded_jamjar(admin_client):
 def test_log_rounds_numbers_and_links_the_song(admin_client, catalogue):
     song = catalogue[12]
     Recognition.objects.create(
-        source="file", song=song, offset_s=98.592, confidence=12345, score=0.09112, listened_s=15.2874,
-        match_time_ms=43.09775899901069, file_name="/home/me/clips/clip.mp3",
+        source="file",
+        song=song,
+        offset_s=98.592,
+        confidence=12345,
+        score=0.09112,
+        listened_s=15.2874,
+        match_time_ms=43.09775899901069,
+        file_name="/home/me/clips/clip.mp3",
     )
     page = admin_client.get(reverse(CHANGELIST)).content.decode()
     assert f'<a href="{reverse("admin:catalog_song_change", args=[song.pk])}">{song}</a>' in page
-    for shown in ("1:38.6", "12,345", "0.09", "15.3 s", "43.1 ms", '<span title="/home/me/clips/clip.mp3">clip.mp3</span>'):
+    for shown in (
+        "1:38.6",
+        "12,345",
+        "0.09",
+        "15.3 s",
+        "43.1 ms",
+        '<span title="/home/me/clips/clip.mp3">clip.mp3</span>',
+    ):
         assert shown in page, shown
     for raw in ("43.09775899901069", "98.592", "15.2874"):
         assert raw not in page
@@ -40,17 +53,28 @@ def test_recognize_command_logs_the_file(catalogue, song_files):
     assert Recognition.objects.get().file_name == str(song_files[0].path)
 
 
-def test_api_logs_the_upload_name_client_address_and_user(client, django_user_model, catalogue, song_files, admin_client):
+def test_api_logs_the_upload_name_client_address_and_user(
+    client, django_user_model, catalogue, song_files, admin_client
+):
     user = django_user_model.objects.create_user("listener", password="pw-listener-123")
     client.force_login(user)
     with open(song_files[1].path, "rb") as clip:
         assert client.post("/api/recognize/", {"audio": clip}, REMOTE_ADDR="198.51.100.7").status_code == 200
     logged = Recognition.objects.get()
-    assert (logged.source, logged.file_name, logged.client_address, logged.user) == ("api", song_files[1].path.name, "198.51.100.7", user)
+    assert (logged.source, logged.file_name, logged.client_address, logged.user) == (
+        "api",
+        song_files[1].path.name,
+        "198.51.100.7",
+        user,
+    )
     page = admin_client.get(reverse(CHANGELIST)).content.decode()
     assert "198.51.100.7" in page and "listener" in page
     entry = admin_client.get("/api/recognitions/").json()["results"][0]
-    assert (entry["file_name"], entry["client_address"], entry["user"]) == (song_files[1].path.name, "198.51.100.7", "listener")
+    assert (entry["file_name"], entry["client_address"], entry["user"]) == (
+        song_files[1].path.name,
+        "198.51.100.7",
+        "listener",
+    )
 
 
 @pytest.mark.asyncio

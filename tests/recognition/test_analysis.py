@@ -28,8 +28,14 @@ print(json.dumps({"duration_s": analysis.duration_s, "hashes": len(analysis.hash
 def analyse_in_subprocess(path: Path) -> dict:
     """Fingerprint a file in a fresh process; its duration, hash count and peak RSS (MB)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", "import json\n" + PEAK_RSS_SCRIPT, str(path)],
-                          cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import json\n" + PEAK_RSS_SCRIPT, str(path)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -37,8 +43,23 @@ def long_noise_file(path: Path, *, hours: float) -> Path:
     """Pink noise under a tone sweep, mono 8 kHz opus at 16 kbps: hours of audio in a small file."""
     seconds = int(hours * 3600)
     subprocess.run(
-        [ffmpeg_executable(), "-loglevel", "error", "-f", "lavfi", "-i", f"anoisesrc=d={seconds}:c=pink:r=8000:a=0.3",
-         "-ac", "1", "-c:a", "libopus", "-b:a", "16k", "-y", str(path)],
+        [
+            ffmpeg_executable(),
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"anoisesrc=d={seconds}:c=pink:r=8000:a=0.3",
+            "-ac",
+            "1",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "16k",
+            "-y",
+            str(path),
+        ],
         check=True,
     )
     return path

@@ -45,11 +45,14 @@ def daphne_server(tmp_path, **env_overrides):
     """Daphne serving jamjar_site.asgi on a free loopback port, on the test database; yields its URL."""
     port = free_port()
     log_path = tmp_path / f"daphne-{port}.log"
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115  (closed when the server stops)
     env = subprocess_env(DEBUG="0", **env_overrides)
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "jamjar_site.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -71,8 +74,13 @@ def daphne_server(tmp_path, **env_overrides):
 
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
 
@@ -84,7 +92,8 @@ def launch_chromium(playwright, *, microphone_wav: Path | None = None):
     args = list(CHROMIUM_ARGS)
     if microphone_wav is not None:
         args += [
-            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={microphone_wav.resolve()}",
         ]
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
@@ -109,8 +118,13 @@ def chromium(*extra_args: str):
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 *extra_args,
             ],
         )
@@ -131,8 +145,10 @@ def watch_for_errors(page) -> list[str]:
 def identify_in_browser(url: str, wav: Path, *, timeout_s: float):
     """Open the page, press start, and return the status and result texts once answered."""
     with chromium(
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={wav.resolve()}", "--autoplay-policy=no-user-gesture-required",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav.resolve()}",
+        "--autoplay-policy=no-user-gesture-required",
     ) as browser:
         page = browser.new_page()
         errors = watch_for_errors(page)
@@ -166,7 +182,9 @@ def test_page_says_no_match_for_unknown_music(live_server_url, catalogue, tmp_pa
     assert texts["#seconds"] == "15.0"  # the last frame may overshoot; the page says what it promised
 
 
-def test_pages_and_admin_work_under_the_content_security_policy(live_server_url, catalogue, django_user_model, settings):
+def test_pages_and_admin_work_under_the_content_security_policy(
+    live_server_url, catalogue, django_user_model, settings
+):
     """Every page sends a strict CSP, and none of them breaks under it in Chromium: the
     identify page, the admin (signed in, with its scripts) and the API's docs."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # the server's own
@@ -192,5 +210,7 @@ def test_pages_and_admin_work_under_the_content_security_policy(live_server_url,
         page.goto(live_server_url + "/api/docs/")
         page.wait_for_selector(".swagger-ui .info", timeout=20000)  # drawn by its script
         pages = {url: policy for url, policy in policies.items() if "/static/" not in url}
-        assert len(pages) >= 7 and all(policy and "script-src 'self';" in policy + ";" for policy in pages.values()), pages
+        assert len(pages) >= 7 and all(
+            policy and "script-src 'self';" in policy + ";" for policy in pages.values()
+        ), pages
         assert not errors, errors

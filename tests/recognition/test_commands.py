@@ -33,16 +33,37 @@ def test_json_gives_one_object_per_file_with_the_documented_fields(catalogue, so
     broken.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00garbage" * 10)
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 3 file"):
-        call_command("recognize", str(song_files[2].path), str(broken), str(unknown), "--json", "--start", "4",
-                     "--seconds", "3", "--top", "3", stdout=out, stderr=StringIO())
+        call_command(
+            "recognize",
+            str(song_files[2].path),
+            str(broken),
+            str(unknown),
+            "--json",
+            "--start",
+            "4",
+            "--seconds",
+            "3",
+            "--top",
+            "3",
+            stdout=out,
+            stderr=StringIO(),
+        )
     out = out.getvalue()
     lines = [json.loads(line) for line in out.strip().splitlines()]
     assert [line["file"] for line in lines] == [str(song_files[2].path), str(broken), str(unknown)]
     hit, error, miss = lines
     assert set(hit) >= {"file", "match", "matches", "match_time_s", "total_time_s"}
     assert set(hit["match"]) == {
-        "song_id", "title", "artist", "offset_seconds", "confidence", "score",
-        "speed_ratio", "rule_margin", "duration_s", "cover_url",
+        "song_id",
+        "title",
+        "artist",
+        "offset_seconds",
+        "confidence",
+        "score",
+        "speed_ratio",
+        "rule_margin",
+        "duration_s",
+        "cover_url",
     }
     assert hit["match"]["speed_ratio"] == 1.0
     assert hit["match"]["song_id"] == catalogue[13].pk
@@ -80,15 +101,31 @@ def test_exit_status_is_1_when_one_file_is_missing_and_names_it(catalogue, song_
     command = [sys.executable, str(ROOT / "manage.py"), "recognize"]
     env = subprocess_env()
     missing = tmp_path / "missing.mp3"
-    done = subprocess.run([*command, str(song_files[0].path), str(missing)], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [*command, str(song_files[0].path), str(missing)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert "match: song 11" in done.stdout
     assert f"error: {missing}: no such file" in done.stderr
     assert "1 of 2 file(s) could not be read" in done.stderr
     assert "Traceback" not in done.stderr
-    ok = subprocess.run([*command, str(song_files[0].path)], env=env, capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [*command, str(song_files[0].path)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert ok.returncode == 0, ok.stderr
-    usage = subprocess.run([*command, str(song_files[0].path), "--top", "0"], env=env, capture_output=True, text=True, timeout=120)
+    usage = subprocess.run(
+        [*command, str(song_files[0].path), "--top", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert usage.returncode == 2
-    unknown_option = subprocess.run([*command, "--no-such-option"], env=env, capture_output=True, text=True, timeout=120)
+    unknown_option = subprocess.run(
+        [*command, "--no-such-option"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert unknown_option.returncode == 2

@@ -31,7 +31,11 @@ async def receive(comm, timeout=10):
 
 
 async def start(comm, **fields):
-    await comm.send_to(text_data=json.dumps({"type": "start", "sample_rate": CLIENT_RATE_HZ, "encoding": "pcm_s16le", "channels": 1, **fields}))
+    await comm.send_to(
+        text_data=json.dumps(
+            {"type": "start", "sample_rate": CLIENT_RATE_HZ, "encoding": "pcm_s16le", "channels": 1, **fields}
+        )
+    )
 
 
 async def started(client=("127.0.0.1", 50000)):
@@ -86,7 +90,11 @@ async def test_catalogued_clip_streamed_in_chunks_gives_match_with_song_and_offs
 async def test_unknown_music_gives_no_match_after_the_maximum_time(catalogue, settings):
     settings.JAMJAR = {"max_listen_s": 4.0}
     comm = await started()
-    unknown = float_to_pcm16(resample(synth_song(98, duration_s=6.0, sample_rate_hz=16000), in_rate_hz=16000, out_rate_hz=CLIENT_RATE_HZ))
+    unknown = float_to_pcm16(
+        resample(
+            synth_song(98, duration_s=6.0, sample_rate_hz=16000), in_rate_hz=16000, out_rate_hz=CLIENT_RATE_HZ
+        )
+    )
     answer, progress = await stream_until_answer(comm, unknown)
     assert answer["type"] == "no_match"
     assert answer["seconds_listened"] == pytest.approx(4.0, abs=0.3)

@@ -15,7 +15,10 @@ RATE_HZ = 22050
 def tone_mix(duration_s: float, *, sample_rate_hz: int = RATE_HZ, seed: int = 0) -> np.ndarray:
     """Three tones and a little seeded noise, peak about 0.3: float32 [shape=(n,)]."""
     time_s = np.arange(int(duration_s * sample_rate_hz)) / sample_rate_hz
-    mix = sum(amplitude * np.sin(2 * np.pi * freq_hz * time_s) for freq_hz, amplitude in ((440, 0.1), (1234, 0.1), (3100, 0.05)))
+    mix = sum(
+        amplitude * np.sin(2 * np.pi * freq_hz * time_s)
+        for freq_hz, amplitude in ((440, 0.1), (1234, 0.1), (3100, 0.05))
+    )
     mix += 0.01 * np.random.default_rng(seed).standard_normal(len(time_s))
     return mix.astype(np.float32)
 
@@ -28,7 +31,9 @@ def snr_db(signal: np.ndarray, noise: np.ndarray) -> float:
     return 20 * np.log10(rms(signal) / rms(noise))
 
 
-def band_fraction(samples: np.ndarray, low_hz: float, high_hz: float, *, sample_rate_hz: int = RATE_HZ) -> float:
+def band_fraction(
+    samples: np.ndarray, low_hz: float, high_hz: float, *, sample_rate_hz: int = RATE_HZ
+) -> float:
     """Share of the signal's power between low_hz and high_hz."""
     freqs_hz, power = welch(samples, fs=sample_rate_hz, nperseg=4096)
     return float(power[(freqs_hz >= low_hz) & (freqs_hz <= high_hz)].sum() / power.sum())
@@ -54,7 +59,9 @@ def test_add_noise_scaled_down_to_full_scale_keeps_snr():
     mixed = degrade.add_noise(loud, noise, snr_db=3.0)
     assert np.max(np.abs(mixed)) <= 1.0
     # The mix is gain_s * loud + gain_n * noise; solve for both gains exactly.
-    (gain_s, gain_n), *_ = np.linalg.lstsq(np.stack([loud, noise], axis=1), mixed.astype(np.float64), rcond=None)
+    (gain_s, gain_n), *_ = np.linalg.lstsq(
+        np.stack([loud, noise], axis=1), mixed.astype(np.float64), rcond=None
+    )
     assert gain_s < 0.99  # it really was scaled down
     assert abs(snr_db(gain_s * loud, gain_n * noise) - 3.0) < 0.5
 
@@ -99,6 +106,7 @@ def test_phone_works_at_8000_hz_where_6_khz_is_past_nyquist():
     white = (0.2 * np.random.default_rng(5).standard_normal(3 * 8000)).astype(np.float32)
     heard = degrade.phone(white, sample_rate_hz=8000, rng=np.random.default_rng(6))
     assert heard.shape == white.shape and np.all(np.isfinite(heard))
+
     def fraction(samples, low_hz, high_hz):
         return band_fraction(samples, low_hz, high_hz, sample_rate_hz=8000)
 
@@ -111,7 +119,9 @@ def test_phone_works_at_8000_hz_where_6_khz_is_past_nyquist():
 def test_codec_output_is_time_aligned_and_similar(fmt):
     # A melody, not a steady tone mix, so that a wrong alignment cannot also look right.
     original = synth_song(21, duration_s=3.0, sample_rate_hz=RATE_HZ)
-    decoded = degrade.codec(original, sample_rate_hz=RATE_HZ, fmt=fmt, bitrate_kbps=64 if fmt == "aac" else 32)
+    decoded = degrade.codec(
+        original, sample_rate_hz=RATE_HZ, fmt=fmt, bitrate_kbps=64 if fmt == "aac" else 32
+    )
     assert decoded.shape == original.shape and decoded.dtype == np.float32
     assert abs(lag_of_peak(original, decoded)) <= 0.005 * RATE_HZ
     assert np.corrcoef(original, decoded)[0, 1] > 0.9
@@ -125,7 +135,7 @@ def test_codec_keeps_a_tone_mix_and_changes_it():
 
 
 def test_codec_rejects_an_unknown_format():
-    with pytest.raises(ValueError, match="'wma'.*mp3"):
+    with pytest.raises(ValueError, match=r"'wma'.*mp3"):
         degrade.codec(tone_mix(0.5), sample_rate_hz=RATE_HZ, fmt="wma")
 
 
@@ -167,15 +177,21 @@ def test_every_condition_is_reproducible_by_seed(name):
 
 def test_condition_options_reach_the_degradation():
     clip = tone_mix(1.0)
-    noisy = degrade.apply_condition("noise", clip, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(9), snr_db=15.0)
+    noisy = degrade.apply_condition(
+        "noise", clip, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(9), snr_db=15.0
+    )
     assert abs(snr_db(clip, noisy - clip) - 15.0) < 0.5
-    faster = degrade.apply_condition("speed", clip, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(9), percent=10.0)
+    faster = degrade.apply_condition(
+        "speed", clip, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(9), percent=10.0
+    )
     assert abs(len(faster) - RATE_HZ / 1.1) <= 1
 
 
 def test_unknown_condition_raises_naming_it_and_the_known_ones():
     with pytest.raises(ValueError, match=r"'underwater'.*clean.*noise.*phone.*codec.*speed"):
-        degrade.apply_condition("underwater", tone_mix(0.5), sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0))
+        degrade.apply_condition(
+            "underwater", tone_mix(0.5), sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0)
+        )
 
 
 def test_codec_aligns_a_crescendo_whose_loud_end_would_pull_a_raw_correlation():
@@ -187,7 +203,9 @@ def test_codec_aligns_a_crescendo_whose_loud_end_would_pull_a_raw_correlation():
 
 
 def tone(freq_hz: float, duration_s: float, *, sample_rate_hz: int = RATE_HZ) -> np.ndarray:
-    return (0.3 * np.sin(2 * np.pi * freq_hz * np.arange(int(duration_s * sample_rate_hz)) / sample_rate_hz)).astype(np.float32)
+    return (
+        0.3 * np.sin(2 * np.pi * freq_hz * np.arange(int(duration_s * sample_rate_hz)) / sample_rate_hz)
+    ).astype(np.float32)
 
 
 def peak_hz(samples: np.ndarray, *, sample_rate_hz: int = RATE_HZ) -> float:
@@ -197,7 +215,9 @@ def peak_hz(samples: np.ndarray, *, sample_rate_hz: int = RATE_HZ) -> float:
     return float(np.argmax(spectrum) * sample_rate_hz / n_fft)
 
 
-@pytest.mark.parametrize("label, factor", [("speed:-5", 0.95), ("speed:-3", 0.97), ("speed:+3", 1.03), ("speed:+5", 1.05)])
+@pytest.mark.parametrize(
+    "label, factor", [("speed:-5", 0.95), ("speed:-3", 0.97), ("speed:+3", 1.03), ("speed:+5", 1.05)]
+)
 def test_speed_label_scales_frequency_up_and_duration_down_by_its_factor(label, factor):
     original = tone(1000, 2.0)
     changed = degrade.apply_condition(label, original, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0))
@@ -209,7 +229,9 @@ def test_speed_label_scales_frequency_up_and_duration_down_by_its_factor(label, 
 @pytest.mark.parametrize("percent", [-5.0, 5.0])
 def test_tempo_scales_duration_and_keeps_the_pitch(percent):
     original = tone(440, 3.0)
-    stretched = degrade.apply_condition(f"tempo:{percent:+g}", original, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0))
+    stretched = degrade.apply_condition(
+        f"tempo:{percent:+g}", original, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0)
+    )
     factor = 1 + percent / 100
     assert stretched.dtype == np.float32
     assert abs(len(stretched) - len(original) / factor) <= 0.01 * RATE_HZ
@@ -232,7 +254,9 @@ def test_tempo_starts_where_the_original_starts():
 @pytest.mark.parametrize("percent", [-3.0, 3.0])
 def test_pitch_scales_frequency_and_keeps_the_duration(freq_hz, percent):
     original = tone(freq_hz, 3.0)
-    shifted = degrade.apply_condition(f"pitch:{percent:+g}", original, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0))
+    shifted = degrade.apply_condition(
+        f"pitch:{percent:+g}", original, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(0)
+    )
     assert shifted.dtype == np.float32
     assert abs(len(shifted) - len(original)) <= 0.01 * RATE_HZ
     middle = shifted[RATE_HZ // 2 : -RATE_HZ // 2]
@@ -255,13 +279,17 @@ def test_babble_is_several_talkers_and_differs_by_seed():
     assert np.mean(frame_rms < 0.05) < 0.1
     one = degrade.babble(4 * RATE_HZ, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(11), talkers=1)
     one_frames = one[: len(one) // 441 * 441].reshape(-1, 441)
-    assert np.mean(np.sqrt(np.mean(one_frames.astype(np.float64) ** 2, axis=1)) < 0.05) > np.mean(frame_rms < 0.05)
+    assert np.mean(np.sqrt(np.mean(one_frames.astype(np.float64) ** 2, axis=1)) < 0.05) > np.mean(
+        frame_rms < 0.05
+    )
 
 
 @pytest.mark.parametrize("requested_db", [0.0, 6.0])
 def test_crowd_room_adds_speech_at_the_requested_snr(requested_db):
     music = tone_mix(3.0)
-    room = degrade.crowd_room(music, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(13), snr_db=requested_db)
+    room = degrade.crowd_room(
+        music, sample_rate_hz=RATE_HZ, rng=np.random.default_rng(13), snr_db=requested_db
+    )
     speech = room - music
     assert abs(snr_db(music, speech) - requested_db) < 0.1
     # What was added is the seeded babble itself, not any noise.
@@ -290,13 +318,28 @@ def test_crowd_is_the_room_then_the_phone_and_reproducible():
 
 @pytest.mark.parametrize(
     "label, canonical",
-    [("speed:3", "speed:+3"), ("speed:-5", "speed:-5"), ("tempo:+5.0", "tempo:+5"), ("pitch:-3", "pitch:-3"), ("crowd", "crowd"), ("noise:10", "noise:10")],
+    [
+        ("speed:3", "speed:+3"),
+        ("speed:-5", "speed:-5"),
+        ("tempo:+5.0", "tempo:+5"),
+        ("pitch:-3", "pitch:-3"),
+        ("crowd", "crowd"),
+        ("noise:10", "noise:10"),
+    ],
 )
 def test_condition_labels_are_read_and_spelt_one_way(label, canonical):
     assert degrade.condition_label(label) == canonical
 
 
-@pytest.mark.parametrize("label, message", [("vinyl", "unknown condition 'vinyl'"), ("phone:3", "takes no factor"), ("speed:fast", "not a number"), ("tempo:-100", "out of range")])
+@pytest.mark.parametrize(
+    "label, message",
+    [
+        ("vinyl", "unknown condition 'vinyl'"),
+        ("phone:3", "takes no factor"),
+        ("speed:fast", "not a number"),
+        ("tempo:-100", "out of range"),
+    ],
+)
 def test_bad_condition_labels_are_refused_with_a_reason(label, message):
     with pytest.raises(ValueError, match=message):
         degrade.parse_condition(label)
@@ -305,7 +348,13 @@ def test_bad_condition_labels_are_refused_with_a_reason(label, message):
 def test_label_factor_wins_over_options_and_bare_names_use_options():
     clip = tone_mix(1.0)
     rng = np.random.default_rng(0)
-    assert abs(len(degrade.apply_condition("speed:+10", clip, sample_rate_hz=RATE_HZ, rng=rng, percent=2.0)) - RATE_HZ / 1.1) <= 1
+    assert (
+        abs(
+            len(degrade.apply_condition("speed:+10", clip, sample_rate_hz=RATE_HZ, rng=rng, percent=2.0))
+            - RATE_HZ / 1.1
+        )
+        <= 1
+    )
     assert degrade.speed_ratio("speed", percent=4.0) == pytest.approx(1.04)
     assert degrade.speed_ratio("speed") == pytest.approx(1.02)  # the condition's default
     assert degrade.speed_ratio("tempo") == pytest.approx(1.05)

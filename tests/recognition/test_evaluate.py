@@ -31,11 +31,15 @@ def music_dir(catalogue, song_files, tmp_path) -> tuple[Path, dict[str, int]]:
     (folder / "sub_dir ñ").mkdir(parents=True)
     names = ["sóng_one 1.wav", "second_song.wav", "sub_dir ñ/Trois – chansons_3.wav", "4 four_four.wav"]
     expected: dict[str, int | None] = {}
-    for name, track in zip(names, song_files):
+    for name, track in zip(names, song_files, strict=False):
         shutil.copyfile(track.path, folder / name)
         expected[name] = catalogue[track.seed].pk
     for seed, name in ((101, "ünknown_sóng 1.wav"), (102, ODD_NAME)):
-        write_wav(folder / name, synth_song(seed, duration_s=20.0, sample_rate_hz=NEGATIVE_RATE_HZ), sample_rate_hz=NEGATIVE_RATE_HZ)
+        write_wav(
+            folder / name,
+            synth_song(seed, duration_s=20.0, sample_rate_hz=NEGATIVE_RATE_HZ),
+            sample_rate_hz=NEGATIVE_RATE_HZ,
+        )
         expected[name] = None
     return folder, expected
 
@@ -56,7 +60,19 @@ def test_writes_csv_json_every_plot_and_an_index_that_shows_them(music_dir, tmp_
     shutil.copyfile(folder / "second_song.wav", folder / "zz_copy of second song.wav")
     (folder / "<broken> & file.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00garbage" * 10)
     results = tmp_path / "results"
-    out, err = evaluate(folder, "--lengths", 2, 3, "--clips-per-song", 1, "--padding", 2, "--results", results, "--no-progress")
+    out, err = evaluate(
+        folder,
+        "--lengths",
+        2,
+        3,
+        "--clips-per-song",
+        1,
+        "--padding",
+        2,
+        "--results",
+        results,
+        "--no-progress",
+    )
 
     # Six distinct contents, every condition, two lengths, one clip each.
     planned = 6 * len(degrade.CONDITIONS) * 2
@@ -69,7 +85,11 @@ def test_writes_csv_json_every_plot_and_an_index_that_shows_them(music_dir, tmp_
 
     data = json.loads((results / report.JSON_NAME).read_text(encoding="utf-8"))
     assert data["params_version"] == conf.fingerprint_params().version
-    assert data["arguments"]["seed"] == 42 and data["arguments"]["snr_db"] == 5.0 and data["arguments"]["speed_percent"] == 2.0
+    assert (
+        data["arguments"]["seed"] == 42
+        and data["arguments"]["snr_db"] == 5.0
+        and data["arguments"]["speed_percent"] == 2.0
+    )
     assert data["no_match_rule"]["min_aligned_votes"] == conf.service_settings().min_aligned_votes
     assert len(data["clips"]) == planned and data["summary"]["overall"]["clips"] == planned
     assert [Path(p).name for p in data["files"]["duplicates"]] == ["zz_copy of second song.wav"]
@@ -81,14 +101,32 @@ def test_writes_csv_json_every_plot_and_an_index_that_shows_them(music_dir, tmp_
         assert png.startswith(PNG_SIGNATURE) and len(png) > 5000, name
         assert f'<img src="{name}"' in index
     assert f'href="{report.CSV_NAME}"' in index and f'href="{report.JSON_NAME}"' in index
-    assert "<broken>" not in index and "&lt;broken&gt; &amp; file.mp3" in index  # listed as unreadable, escaped
+    assert (
+        "<broken>" not in index and "&lt;broken&gt; &amp; file.mp3" in index
+    )  # listed as unreadable, escaped
     assert "results: " in out and str(results / report.INDEX_NAME) in out
 
 
-def test_clean_clips_are_all_right_to_the_offset_and_unrelated_music_gives_no_false_positive(music_dir, tmp_path):
+def test_clean_clips_are_all_right_to_the_offset_and_unrelated_music_gives_no_false_positive(
+    music_dir, tmp_path
+):
     folder, expected = music_dir
     results = tmp_path / "results"
-    out, _ = evaluate(folder, "--lengths", 2, 4, "--conditions", "clean", "--clips-per-song", 2, "--padding", 2, "--results", results, "--no-progress")
+    out, _ = evaluate(
+        folder,
+        "--lengths",
+        2,
+        4,
+        "--conditions",
+        "clean",
+        "--clips-per-song",
+        2,
+        "--padding",
+        2,
+        "--results",
+        results,
+        "--no-progress",
+    )
 
     overall = json.loads((results / report.JSON_NAME).read_text(encoding="utf-8"))["summary"]["overall"]
     assert (overall["positives"], overall["negatives"]) == (4 * 2 * 2, 2 * 2 * 2)
@@ -103,7 +141,10 @@ def test_clean_clips_are_all_right_to_the_offset_and_unrelated_music_gives_no_fa
         if want is not None:
             assert abs(float(row["predicted_offset_s"]) - float(row["start_s"])) <= 0.05, name
     table_rows = [line.split() for line in out.splitlines() if line.startswith("clean ")]
-    assert [(row[1], row[3], row[4], row[8]) for row in table_rows] == [("2", "100.0%", "100.0%", "0.0%"), ("4", "100.0%", "100.0%", "0.0%")]
+    assert [(row[1], row[3], row[4], row[8]) for row in table_rows] == [
+        ("2", "100.0%", "100.0%", "0.0%"),
+        ("4", "100.0%", "100.0%", "0.0%"),
+    ]
 
 
 def test_the_same_seed_cuts_the_same_clips_and_another_seed_other_clips(music_dir, tmp_path, monkeypatch):
@@ -112,7 +153,20 @@ def test_the_same_seed_cuts_the_same_clips_and_another_seed_other_clips(music_di
 
     def clip_positions(seed, results=None):
         where = ["--results", tmp_path / results] if results else []
-        _, err = evaluate(folder, "--lengths", 2, "--conditions", "clean", "--clips-per-song", 2, "--padding", 2, "--seed", seed, *where)
+        _, err = evaluate(
+            folder,
+            "--lengths",
+            2,
+            "--conditions",
+            "clean",
+            "--clips-per-song",
+            2,
+            "--padding",
+            2,
+            "--seed",
+            seed,
+            *where,
+        )
         assert "evaluating" not in err  # no progress bar when stderr is not a terminal
         [written] = (tmp_path / "evaluation-results").glob("*") if not results else [tmp_path / results]
         positions = [(row["path"], row["start_s"]) for row in read_csv(written)]
@@ -159,14 +213,29 @@ def test_repeats_at_finds_the_same_audio_again_and_only_there():
 def test_conditions_take_factors_and_report_the_speed_ratio_truth(music_dir, tmp_path):
     folder, _ = music_dir
     results = tmp_path / "results"
-    evaluate(folder, "--lengths", 3, "--conditions", "speed:3", "tempo:-5", "pitch:+3", "--clips-per-song", 1, "--padding", 2, "--results", results, "--no-progress")
+    evaluate(
+        folder,
+        "--lengths",
+        3,
+        "--conditions",
+        "speed:3",
+        "tempo:-5",
+        "pitch:+3",
+        "--clips-per-song",
+        1,
+        "--padding",
+        2,
+        "--results",
+        results,
+        "--no-progress",
+    )
     rows = read_csv(results)
     assert {row["condition"] for row in rows} == {"speed:+3", "tempo:-5", "pitch:+3"}
     truth = {row["condition"]: float(row["expected_speed_ratio"]) for row in rows}
     assert truth == {"speed:+3": 1.03, "tempo:-5": 0.95, "pitch:+3": 1.0}
     data = json.loads((results / report.JSON_NAME).read_text(encoding="utf-8"))
     assert data["arguments"]["conditions"] == ["speed:+3", "tempo:-5", "pitch:+3"]
-    with pytest.raises(CommandError, match="invalid choice: 'phone:3'.*takes no factor"):
+    with pytest.raises(CommandError, match=r"invalid choice: 'phone:3'.*takes no factor"):
         evaluate(folder, "--conditions", "phone:3")
 
 

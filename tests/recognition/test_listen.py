@@ -26,17 +26,25 @@ def virtual_microphone():
     """A PulseAudio null sink whose monitor is the default source: what plays there is heard."""
     for tool in ("pulseaudio", "pactl", "paplay"):
         if not shutil.which(tool):
-            pytest.fail(f"{tool} is not installed (apt-get install pulseaudio pulseaudio-utils libasound2-plugins)")
+            pytest.fail(
+                f"{tool} is not installed (apt-get install pulseaudio pulseaudio-utils libasound2-plugins)"
+            )
     runtime = tempfile.mkdtemp(prefix="jamjar-pulse-")
     env = {**os.environ, "XDG_RUNTIME_DIR": runtime}
     subprocess.run(
         [
-            "pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--disallow-exit",
+            "pulseaudio",
+            "-D",
+            "-n",
+            "--exit-idle-time=-1",
+            "--disallow-exit",
             "--load=module-native-protocol-unix",
             "--load=module-null-sink sink_name=vsink rate=48000 channels=1 norewinds=1",
             "--load=module-remap-source master=vsink.monitor source_name=virtmic",
         ],
-        env=env, check=True, capture_output=True,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     deadline = time.monotonic() + 10
     while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
@@ -53,17 +61,26 @@ def listen_subprocess(env, *args):
     env = subprocess_env(env)
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "listen", *args],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_listen_names_a_catalogued_track_played_into_the_microphone(catalogue, song_files, virtual_microphone, tmp_path):
+def test_listen_names_a_catalogued_track_played_into_the_microphone(
+    catalogue, song_files, virtual_microphone, tmp_path
+):
     track = song_files[1]
     # Play a long stretch from 4 s in; whatever moment the recording starts, it is inside it.
     played = tmp_path / "played.wav"
-    write_wav(played, synth_song(track.seed, duration_s=24.0, sample_rate_hz=44100)[4 * 44100 :], sample_rate_hz=44100)
+    write_wav(
+        played,
+        synth_song(track.seed, duration_s=24.0, sample_rate_hz=44100)[4 * 44100 :],
+        sample_rate_hz=44100,
+    )
     player = subprocess.Popen(["paplay", "-d", "vsink", str(played)], env=virtual_microphone)
     try:
         job = listen_subprocess(virtual_microphone, "--seconds", "10", "--device", "pulse", "--json")
@@ -90,7 +107,7 @@ def test_listen_to_silence_gives_no_match(catalogue, virtual_microphone):
 @pytest.mark.django_db(transaction=True)
 def test_unknown_device_is_a_one_line_error(catalogue, virtual_microphone):
     job = listen_subprocess(virtual_microphone, "--seconds", "1", "--device", "no-such-device")
-    out, err = job.communicate(timeout=60)
+    _out, err = job.communicate(timeout=60)
     assert job.returncode == 1
     lines = err.decode().strip().splitlines()
     assert lines[-1].startswith("CommandError: no usable input device 'no-such-device'")
@@ -103,7 +120,7 @@ def test_no_input_device_names_what_to_install_or_start(catalogue, tmp_path, arg
     # No PulseAudio to reach (and this machine has no sound card): PortAudio finds no input.
     env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "PULSE_SERVER": "unix:/nonexistent"}
     job = listen_subprocess(env, *args)
-    out, err = job.communicate(timeout=60)
+    _out, err = job.communicate(timeout=60)
     assert job.returncode == 1
     message = err.decode()
     assert "CommandError: no audio input device found" in message
@@ -121,5 +138,5 @@ def test_missing_portaudio_is_a_clear_error(monkeypatch):
 
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
     monkeypatch.setattr(builtins, "__import__", no_portaudio)
-    with pytest.raises(microphone.MicrophoneError, match="no PortAudio library.*libportaudio2"):
+    with pytest.raises(microphone.MicrophoneError, match=r"no PortAudio library.*libportaudio2"):
         microphone.input_devices()

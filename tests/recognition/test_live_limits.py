@@ -82,11 +82,15 @@ async def test_api_open_off_closes_the_websocket_to_anonymous_clients(catalogue,
     await expect_error(comm, "not-allowed", 4403)
 
 
-async def test_a_token_client_may_omit_origin_and_is_let_in_when_api_open_is_off(catalogue, settings, django_user_model):
+async def test_a_token_client_may_omit_origin_and_is_let_in_when_api_open_is_off(
+    catalogue, settings, django_user_model
+):
     settings.JAMJAR = {"api_open": False}
     user = await asyncio.to_thread(django_user_model.objects.create_user, "radio", password="x")
     token = await asyncio.to_thread(Token.objects.create, user=user)
-    comm = WebsocketCommunicator(application, "/ws/identify/", headers=[(b"authorization", f"Token {token.key}".encode())])
+    comm = WebsocketCommunicator(
+        application, "/ws/identify/", headers=[(b"authorization", f"Token {token.key}".encode())]
+    )
     assert (await comm.connect())[0]
     await start(comm)
     assert (await receive(comm))["type"] == "listening"

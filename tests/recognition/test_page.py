@@ -24,7 +24,9 @@ SCREENSHOTS = os.environ.get("JAMJAR_SCREENSHOTS")
 @pytest.fixture
 def covered_song(db, tmp_path):
     """A 30 s song with an embedded cover, catalogued as an upload (its copy kept in MEDIA_ROOT)."""
-    wav = write_wav(tmp_path / "covered.wav", synth_song(41, duration_s=30.0, sample_rate_hz=44100), sample_rate_hz=44100)
+    wav = write_wav(
+        tmp_path / "covered.wav", synth_song(41, duration_s=30.0, sample_rate_hz=44100), sample_rate_hz=44100
+    )
     mp3 = encode(wav, tmp_path / "Harbour Lights.mp3", "-c:a", "libmp3lame", "-b:a", "192k")
     tag_mp3(mp3, png(color=(40, 120, 200)))
     song = services.ingest_file(mp3, keep_file=True, original_filename=mp3.name, artist="The Testers").song
@@ -35,9 +37,17 @@ def covered_song(db, tmp_path):
 def console_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda message: errors.append(f"console: {message.text}") if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: errors.append(f"console: {message.text}") if message.type == "error" else None,
+    )
     page.on("requestfailed", lambda request: errors.append(f"requestfailed: {request.url}"))
-    page.on("response", lambda response: errors.append(f"{response.status}: {response.url}") if response.status >= 400 else None)
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status}: {response.url}") if response.status >= 400 else None
+        ),
+    )
     return errors
 
 
@@ -74,7 +84,11 @@ def test_page_answers_with_certainty_cover_ticking_position_and_history(covered_
             assert page.inner_text("#result-certainty") in {"Fairly sure", "Sure", "Certain"}
             assert float(page.get_attribute(".certainty-bar", "data-fraction")) >= 0.25
             details = page.inner_text("#result-details")
-            assert "fingerprints agree" in details and "× the no-match threshold" in details and "score" in details
+            assert (
+                "fingerprints agree" in details
+                and "× the no-match threshold" in details
+                and "score" in details
+            )
             # The cover thumbnail, loaded.
             assert page.get_attribute("#result-cover", "src") == covered_song.cover_url
             page.wait_for_function("() => document.querySelector('#result-cover').naturalWidth > 0")
@@ -105,7 +119,9 @@ def test_page_answers_with_certainty_cover_ticking_position_and_history(covered_
             page.reload()
             assert page.locator("#history li").count() == 2
             if SCREENSHOTS:
-                phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+                phone = browser.new_page(
+                    viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
+                )
                 phone.goto(url + "/")
                 phone.click("#start-button")
                 assert wait_for_answer(phone) == "match"
@@ -134,7 +150,9 @@ def test_icons_and_manifest_load_without_errors(catalogue, tmp_path):
             assert manifest["short_name"] == "jamjar" and manifest["start_url"] == "/"
             assert manifest["display"] == "standalone"
             for icon in manifest["icons"]:
-                with urllib.request.urlopen(urllib.parse.urljoin(url + manifest_href, icon["src"])) as response:
+                with urllib.request.urlopen(
+                    urllib.parse.urljoin(url + manifest_href, icon["src"])
+                ) as response:
                     assert response.status == 200
                     assert response.headers["Content-Type"].startswith("image/")
             sizes = {icon["sizes"] for icon in manifest["icons"]}
@@ -149,20 +167,27 @@ def test_icons_and_manifest_load_without_errors(catalogue, tmp_path):
 
 
 def test_admin_fits_1280px_and_its_player_seeks(covered_song, catalogue, django_user_model, tmp_path):
+    from django.test import Client
     from playwright.sync_api import sync_playwright
 
     from recognition.models import Recognition
 
-    from django.test import Client
-
     # Signed in through a session in the shared database (the server's password hashers differ
     # from the suite's fast test hasher, so its login form would refuse the test password).
     signed_in = Client()
-    signed_in.force_login(django_user_model.objects.create_superuser("boss", "boss@example.org", "a long test password"))
+    signed_in.force_login(
+        django_user_model.objects.create_superuser("boss", "boss@example.org", "a long test password")
+    )
     session_id = signed_in.cookies["sessionid"].value
     Recognition.objects.create(
-        source="api", song=covered_song, offset_s=98.592, confidence=24, score=0.09, listened_s=15.3,
-        match_time_ms=43.09775899901069, file_name="/home/someone/recordings/a rather long clip name.m4a",
+        source="api",
+        song=covered_song,
+        offset_s=98.592,
+        confidence=24,
+        score=0.09,
+        listened_s=15.3,
+        match_time_ms=43.09775899901069,
+        file_name="/home/someone/recordings/a rather long clip name.m4a",
         client_address="2001:db8::1234:5678",
     )
     with daphne_server(tmp_path) as url, sync_playwright() as playwright:
@@ -183,7 +208,9 @@ def test_admin_fits_1280px_and_its_player_seeks(covered_song, catalogue, django_
                 )
                 assert widths["page"] <= 1280 and widths["table"] <= widths["box"], (path, widths)
                 if SCREENSHOTS:
-                    page.screenshot(path=str(Path(SCREENSHOTS) / f"admin-{path.strip('/').split('/')[-1]}-1280.png"))
+                    page.screenshot(
+                        path=str(Path(SCREENSHOTS) / f"admin-{path.strip('/').split('/')[-1]}-1280.png")
+                    )
             page.goto(url + f"/admin/catalog/song/{covered_song.pk}/change/")
             page.wait_for_function("() => document.querySelector('audio').readyState >= 1")
             seek = page.evaluate(

@@ -74,7 +74,9 @@ def test_part_of_a_longer_file_with_start_and_seconds(catalogue, song_files):
 
 def test_unknown_music_gives_no_match(catalogue, tmp_path):
     unknown = tmp_path / "unknown.wav"
-    write_wav(unknown, synth_song(99, duration_s=10.0, sample_rate_hz=SONG_RATE_HZ), sample_rate_hz=SONG_RATE_HZ)
+    write_wav(
+        unknown, synth_song(99, duration_s=10.0, sample_rate_hz=SONG_RATE_HZ), sample_rate_hz=SONG_RATE_HZ
+    )
     result = services.recognize_file(unknown)
     assert result.match is None
     assert result.reason

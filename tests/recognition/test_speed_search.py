@@ -18,7 +18,11 @@ CLIP_SECONDS = 5.0
 
 def engine_clip(seed, *, start_s=CLIP_START_S, seconds=CLIP_SECONDS):
     rate_hz = conf.fingerprint_params().sample_rate_hz
-    song = resample(synth_song(seed, duration_s=24.0, sample_rate_hz=SONG_RATE_HZ), in_rate_hz=SONG_RATE_HZ, out_rate_hz=rate_hz)
+    song = resample(
+        synth_song(seed, duration_s=24.0, sample_rate_hz=SONG_RATE_HZ),
+        in_rate_hz=SONG_RATE_HZ,
+        out_rate_hz=rate_hz,
+    )
     return song[int(start_s * rate_hz) : int((start_s + seconds) * rate_hz)]
 
 

@@ -40,7 +40,9 @@ def post(server, path, *, headers, body=b"", timeout=20):
 
 def test_declared_length_over_the_limit_is_answered_413_before_any_body(server):
     status, content_type, body, elapsed = post(
-        server, "/api/recognize/", headers={"Content-Type": "application/octet-stream", "Content-Length": "999999999999"}
+        server,
+        "/api/recognize/",
+        headers={"Content-Type": "application/octet-stream", "Content-Length": "999999999999"},
     )
     assert status == 413
     assert content_type == "application/json"
@@ -70,7 +72,7 @@ def test_chunked_body_is_cut_at_the_limit_without_growing_the_server(server):
 
 
 def test_a_body_that_never_comes_is_answered_408(server, settings):
-    status, content_type, body, elapsed = post(
+    status, _content_type, body, _elapsed = post(
         server,
         "/api/recognize/?sample_rate=16000",
         headers={"Content-Type": "application/octet-stream", "Content-Length": "1000"},

@@ -17,8 +17,15 @@ def readme_production_environment() -> dict[str, str]:
     """The variables the README's "Production server" example exports, placeholders filled in."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Production server", 1)[1].split("```", 2)[1]
-    variables = dict(re.findall(r"\b([A-Z_]+)=(\S+)", " ".join(line for line in section.splitlines() if line.startswith("export "))))
-    assert {"SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_COOKIES", "SECURE_PROXY_SSL_HEADER"} <= set(variables)
+    variables = dict(
+        re.findall(
+            r"\b([A-Z_]+)=(\S+)",
+            " ".join(line for line in section.splitlines() if line.startswith("export ")),
+        )
+    )
+    assert {"SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_COOKIES", "SECURE_PROXY_SSL_HEADER"} <= set(
+        variables
+    )
     variables["SECRET_KEY"] = secrets.token_urlsafe(50)
     variables["DATABASE_URL"] = "sqlite:///:memory:"
     variables.pop("REDIS_URL", None)
@@ -27,8 +34,13 @@ def readme_production_environment() -> dict[str, str]:
 
 def manage(*args, **env):
     base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "JAMJAR", "DEBUG"}}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**base, "DJANGO_SETTINGS_MODULE": "jamjar_site.settings", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**base, "DJANGO_SETTINGS_MODULE": "jamjar_site.settings", **env},
+    )
 
 
 def test_check_deploy_is_clean_with_the_readmes_production_example():

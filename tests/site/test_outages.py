@@ -3,6 +3,7 @@ normal service within 5 s of its return, no restart, and nothing lost from the c
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -31,25 +32,27 @@ def get(server, path):
 
 def post_pcm(server):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
-    conn.request("POST", "/api/recognize/?sample_rate=16000", body=b"\0\0" * 16000,
-                 headers={"Content-Type": "application/octet-stream"})
+    conn.request(
+        "POST",
+        "/api/recognize/?sample_rate=16000",
+        body=b"\0\0" * 16000,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     response = conn.getresponse()
     return response.status, response.getheader("Retry-After"), json.loads(response.read() or b"null")
 
 
 def live_start(server) -> tuple[dict, int | None]:
     """Open /ws/identify/, send start; the first answer and the close code (None if still open)."""
-    with connect(f"ws://127.0.0.1:{server.port}/ws/identify/", origin="http://localhost", open_timeout=20) as ws:
-        try:
+    with connect(
+        f"ws://127.0.0.1:{server.port}/ws/identify/", origin="http://localhost", open_timeout=20
+    ) as ws:
+        with contextlib.suppress(Exception):
             ws.send(json.dumps({"type": "start", "sample_rate": 16000}))
-        except Exception:  # noqa: BLE001 - refused at connect: the answer is already waiting
-            pass
         answer = json.loads(ws.recv(timeout=20))
         if answer["type"] == "error":
-            try:
+            with contextlib.suppress(Exception):
                 ws.recv(timeout=5)
-            except Exception:  # noqa: BLE001 - the close is what we wait for
-                pass
             return answer, ws.close_code
         return answer, None
 
@@ -65,19 +68,31 @@ def back_within(check, *, timeout_s: float) -> float:
 
 
 def manage(env, *args):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
 
 
 def test_database_outage_is_503_and_1013_then_service_returns(tmp_path):
     db = MariaDB()
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": "test", "DATABASE_URL": db.url,
-           "DJANGO_SETTINGS_MODULE": "jamjar_site.settings", "MEDIA_ROOT": str(tmp_path / "media")}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "test",
+        "DATABASE_URL": db.url,
+        "DJANGO_SETTINGS_MODULE": "jamjar_site.settings",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
     env.pop("REDIS_URL", None)
     server = None
     try:
         manage(env, "migrate", "-v0")
         (tmp_path / "songs").mkdir()
-        write_wav(tmp_path / "songs" / "a.wav", synth_song(21, duration_s=12.0, sample_rate_hz=16000), sample_rate_hz=16000)
+        write_wav(
+            tmp_path / "songs" / "a.wav",
+            synth_song(21, duration_s=12.0, sample_rate_hz=16000),
+            sample_rate_hz=16000,
+        )
         manage(env, "fingerprint_dir", str(tmp_path / "songs"), "--workers", "1", "--no-progress")
         server = JamjarServer(env)
         status, _, song = get(server, "/api/songs/1/")

@@ -64,9 +64,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("directory")
-        parser.add_argument("--ext", nargs="+", default=list(DEFAULT_EXTENSIONS), help="file extensions to take (default: common audio formats)")
-        parser.add_argument("--workers", type=int, default=None, help="decoding/fingerprinting processes (default: all cores)")
-        parser.add_argument("--limit", type=float, default=None, metavar="SECONDS", help="fingerprint only the first SECONDS of each file")
+        parser.add_argument(
+            "--ext",
+            nargs="+",
+            default=list(DEFAULT_EXTENSIONS),
+            help="file extensions to take (default: common audio formats)",
+        )
+        parser.add_argument(
+            "--workers", type=int, default=None, help="decoding/fingerprinting processes (default: all cores)"
+        )
+        parser.add_argument(
+            "--limit",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="fingerprint only the first SECONDS of each file",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, directory, ext, workers, limit, no_progress, **options):
@@ -80,8 +93,14 @@ class Command(BaseCommand):
         sizes = {path: size_of(path) for path in find_audio_files(directory, extensions=tuple(ext))}
         progress = Progress(sizes)
         bar = tqdm(
-            total=len(sizes), unit="file", desc="fingerprinting", disable=True if no_progress else None,
-            file=self.stderr._out, dynamic_ncols=True, mininterval=0, miniters=1,  # every file shows
+            total=len(sizes),
+            unit="file",
+            desc="fingerprinting",
+            disable=True if no_progress else None,
+            file=self.stderr._out,
+            dynamic_ncols=True,
+            mininterval=0,
+            miniters=1,  # every file shows
             bar_format="{desc}: {n_fmt}/{total_fmt} files |{bar}| {elapsed}{postfix}",
             postfix=progress.describe(),
         )
@@ -102,14 +121,17 @@ class Command(BaseCommand):
         if not bar.disable:
             refresher.start()
         try:
-            summary = ingest_directory(directory, extensions=tuple(ext), workers=workers, limit_s=limit, on_file=on_file)
+            summary = ingest_directory(
+                directory, extensions=tuple(ext), workers=workers, limit_s=limit, on_file=on_file
+            )
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from exc
         except CatalogueLost as lost:
             bar.close()
             self.print_summary(lost.summary)
             raise CommandError(
-                f"the database went away ({lost}); every song stored so far is whole: run again to finish", returncode=1
+                f"the database went away ({lost}); every song stored so far is whole: run again to finish",
+                returncode=1,
             ) from None
         finally:
             stop_refreshing.set()
@@ -118,7 +140,9 @@ class Command(BaseCommand):
             bar.close()
         self.print_summary(summary)
         if summary.failed:
-            raise CommandError(f"{summary.failed} file(s) could not be fingerprinted (listed above)", returncode=1)
+            raise CommandError(
+                f"{summary.failed} file(s) could not be fingerprinted (listed above)", returncode=1
+            )
 
     def print_summary(self, summary) -> None:
         self.stdout.write(

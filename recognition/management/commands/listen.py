@@ -12,11 +12,19 @@ class Command(BaseCommand):
     help = "Record from the server's microphone and name the song. Stops as soon as it is sure."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seconds", type=float, default=10.0, help="listen at most this long (default 10)")
-        parser.add_argument("--device", default=None, help="input device name or index (default: the system default)")
+        parser.add_argument(
+            "--seconds", type=float, default=10.0, help="listen at most this long (default 10)"
+        )
+        parser.add_argument(
+            "--device", default=None, help="input device name or index (default: the system default)"
+        )
         parser.add_argument("--list-devices", action="store_true", help="list input devices and exit")
-        parser.add_argument("--full", action="store_true", help="listen for all of --seconds even after a match")
-        parser.add_argument("--json", action="store_true", help="print one JSON object, like recognize --json")
+        parser.add_argument(
+            "--full", action="store_true", help="listen for all of --seconds even after a match"
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="print one JSON object, like recognize --json"
+        )
 
     def handle(self, *args, seconds, device, list_devices, full, json, **options):
         try:
@@ -25,7 +33,9 @@ class Command(BaseCommand):
                 if not devices:
                     raise CommandError(NO_INPUT_DEVICE)
                 for d in devices:
-                    self.stdout.write(f"{d['index']:3d}  {d['name']}  ({d['channels']} ch, {d['sample_rate_hz']:.0f} Hz)")
+                    self.stdout.write(
+                        f"{d['index']:3d}  {d['name']}  ({d['channels']} ch, {d['sample_rate_hz']:.0f} Hz)"
+                    )
                 return
             if seconds <= 0:
                 raise CommandError("--seconds must be positive")

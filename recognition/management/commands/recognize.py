@@ -51,4 +51,6 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(output.human(file=path, result=result, total_time_s=total))
         if failed:
-            raise CommandError(f"{failed} of {len(files)} file(s) could not be read (listed above)", returncode=1)
+            raise CommandError(
+                f"{failed} of {len(files)} file(s) could not be read (listed above)", returncode=1
+            )

@@ -20,12 +20,16 @@ class Command(BaseCommand):
         songs = Song.objects.all() if all else Song.objects.exclude(params_version=params.version)
         ids = list(songs.values_list("pk", flat=True))
         failed = 0
-        for song in tqdm(Song.objects.filter(pk__in=ids).iterator(), total=len(ids), unit="song", file=self.stderr._out):
+        for song in tqdm(
+            Song.objects.filter(pk__in=ids).iterator(), total=len(ids), unit="song", file=self.stderr._out
+        ):
             try:
                 services.refingerprint_song(song, params=params)
             except (services.SourceMissing, AudioDecodeError) as exc:
                 failed += 1
                 self.stderr.write(f"failed: {exc}")
-        self.stdout.write(f"re-fingerprinted {len(ids) - failed} song(s) with {params.version}; {failed} failed")
+        self.stdout.write(
+            f"re-fingerprinted {len(ids) - failed} song(s) with {params.version}; {failed} failed"
+        )
         if failed:
             raise CommandError(f"{failed} song(s) could not be re-fingerprinted", returncode=1)
