@@ -26,18 +26,20 @@ apt_install() {
 RUNTIME_PACKAGES=(python3-venv python3-dev gcc pkg-config libmariadb-dev ffmpeg libportaudio2)
 TEST_PACKAGES=(pulseaudio pulseaudio-utils libasound2-plugins chromium nodejs espeak-ng)
 
+# Create .venv if needed and install a lock file (requirements.txt to run, requirements-dev.txt
+# for the tests and the linter), checking every package against the lock's hashes.
 make_venv() {
+    local lock="$ROOT/${1:-requirements.txt}"
     if [ ! -x "$PY" ]; then
         log "creating virtualenv in $VENV"
         python3 -m venv "$VENV"
     fi
-    local stamp="$VENV/.requirements.sha1"
+    local stamp="$VENV/.$(basename "$lock").sha1"
     local want
-    want="$(sha1sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
+    want="$(sha1sum "$lock" | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        log "installing Python requirements"
-        "$PY" -m pip install -q --upgrade pip
-        "$PY" -m pip install -q -r "$ROOT/requirements.txt"
+        log "installing Python packages from $(basename "$lock")"
+        "$PY" -m pip install -q --require-hashes -r "$lock"
         echo "$want" > "$stamp"
     fi
 }
