@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recognition.degrade import condition_argument
+from recognition.evaluation.degrade import condition_argument
 
 
 def parse_args():
@@ -82,7 +82,13 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "mysql://root@127.0.0.1:3306/jamjar_bench")
     if not database_url.startswith("mysql"):
         sys.exit("the benchmark measures MySQL/MariaDB: set DATABASE_URL=mysql://...")
-    from benchmarks.corpus import collect, install_packages, link_folder, packages_for, split_holdout
+    from recognition.evaluation.corpus import (
+        collect,
+        install_packages,
+        link_folder,
+        packages_for,
+        split_holdout,
+    )
 
     install_packages(packages_for(args.conditions))
     known, _ = split_holdout(collect(args.corpus), holdout=args.holdout, seed=args.seed)
@@ -98,7 +104,8 @@ def main() -> None:
     from catalog.bulk import ingest_directory
     from catalog.models import Song
     from catalog.selectors import table_size_bytes
-    from recognition import conf, evaluation
+    from recognition import conf
+    from recognition.evaluation import clips, summary
 
     report: dict = {
         "database": connection.vendor,
@@ -108,18 +115,18 @@ def main() -> None:
     if not args.skip_ingest:
         call_command("migrate", verbosity=0)
         print(f"ingesting {len(known)} tracks with {args.workers} workers ...", flush=True)
-        summary = ingest_directory(catalogue_dir, workers=args.workers)
+        ingested = ingest_directory(catalogue_dir, workers=args.workers)
         report["ingest"] = {
-            "songs": summary.new,
-            "failed": summary.failed,
-            "audio_hours": summary.audio_s / 3600,
-            "fingerprints": summary.fingerprints,
-            "seconds": summary.elapsed_s,
-            "realtime_factor": summary.realtime_factor,
+            "songs": ingested.new,
+            "failed": ingested.failed,
+            "audio_hours": ingested.audio_s / 3600,
+            "fingerprints": ingested.fingerprints,
+            "seconds": ingested.elapsed_s,
+            "realtime_factor": ingested.realtime_factor,
         }
         print(
-            f"  {summary.new} songs, {summary.audio_s / 3600:.2f} h, {summary.fingerprints} fingerprints in "
-            f"{summary.elapsed_s:.1f} s: {summary.realtime_factor:.0f}x realtime",
+            f"  {ingested.new} songs, {ingested.audio_s / 3600:.2f} h, {ingested.fingerprints} fingerprints in "
+            f"{ingested.elapsed_s:.1f} s: {ingested.realtime_factor:.0f}x realtime",
             flush=True,
         )
     with connection.cursor() as cursor:
@@ -146,10 +153,10 @@ def main() -> None:
 
     # The corpus holds the catalogued and the held-out tracks: find_tracks tells them apart by
     # content SHA-1, as `manage.py evaluate` does.
-    scan = evaluation.find_tracks(args.corpus)
+    scan = clips.find_tracks(args.corpus)
     positives = [t for t in scan.tracks if t.song_id is not None]
     negatives = [t for t in scan.tracks if t.song_id is None]
-    specs = evaluation.plan_clips(
+    specs = clips.plan_clips(
         positives + negatives,
         lengths_s=args.lengths,
         conditions=args.conditions,
@@ -169,12 +176,12 @@ def main() -> None:
         if done[0] % 200 == 0:
             print(f"  {done[0]}/{len(specs)}", flush=True)
 
-    outcomes = evaluation.run_clips(specs, seed=args.seed, on_clip=tick)
-    summary = evaluation.summarise(outcomes)
+    outcomes = clips.run_clips(specs, seed=args.seed, on_clip=tick)
+    totals = summary.summarise(outcomes)
     report["queries"] = {"clips": len(specs), "seconds": time.perf_counter() - started}
-    report["summary"] = summary
+    report["summary"] = totals
     report["outcomes"] = [o.as_dict() for o in outcomes]
-    print(evaluation.format_table(summary))
+    print(summary.format_table(totals))
     Path(args.results).parent.mkdir(parents=True, exist_ok=True)
     Path(args.results).write_text(json.dumps(report, indent=1))
     print(f"results: {args.results}")

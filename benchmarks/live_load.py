@@ -101,8 +101,8 @@ def main() -> None:
 
     django.setup()
     from catalog.models import Song
-    from recognition import degrade
     from recognition.engine.audio import decode_file, float_to_pcm16
+    from recognition.evaluation import degrade
 
     rng = np.random.default_rng(args.seed)
     songs = list(Song.objects.exclude(source_path=""))

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/scale.py --sizes 10M 50M 100M
 
 It starts a MariaDB server of its own (own data directory, port, tmpdir and a buffer pool
-sized for the largest catalogue), catalogues the benchmark's music (benchmarks/corpus.py,
+sized for the largest catalogue), catalogues the benchmark's music (recognition/evaluation/corpus.py,
 the same tracks and held-out share as benchmarks/benchmark.py), then adds synthetic songs
 until the catalogue holds each requested number of fingerprints, and at the real catalogue
 and at every size measures: 5 s match time (median, p95) per condition, rows drawn per
@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.benchmark import setup_django
-from benchmarks.corpus import collect, install_packages, link_folder, packages_for, split_holdout
-from recognition.degrade import condition_argument
+from recognition.evaluation.corpus import collect, install_packages, link_folder, packages_for, split_holdout
+from recognition.evaluation.degrade import condition_argument
 
 # Distinct hash values that one synthetic permutation shuffles among themselves.
 PERMUTATION_BLOCK = 16
@@ -387,7 +387,7 @@ def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> d
 
     from catalog.models import Song
     from catalog.selectors import table_size_bytes
-    from recognition import evaluation
+    from recognition.evaluation import clips
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE TABLE catalog_fingerprint")
@@ -412,7 +412,7 @@ def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> d
             "per_synthetic_song": float(np.sum(~is_real)) / n_synthetic if n_synthetic else None,
         })  # fmt: skip
 
-    outcomes = evaluation.run_clips(specs, seed=seed, on_clip=on_clip)
+    outcomes = clips.run_clips(specs, seed=seed, on_clip=on_clip)
     by_condition: dict[str, list] = defaultdict(list)
     for outcome in outcomes:
         by_condition[outcome.condition].append(outcome)
@@ -524,7 +524,8 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
-        from recognition import conf, evaluation
+        from recognition import conf
+        from recognition.evaluation import clips
 
         call_command("migrate", verbosity=0)
         with connection.cursor() as cursor:
@@ -547,8 +548,8 @@ def main() -> None:
         )
         report["distinct_hash_values"] = int(len(catalogue.permutations.values))
 
-        scan = evaluation.find_tracks(args.corpus)
-        specs = evaluation.plan_clips(
+        scan = clips.find_tracks(args.corpus)
+        specs = clips.plan_clips(
             scan.tracks,
             lengths_s=[CLIP_LENGTH_S],
             conditions=args.conditions,

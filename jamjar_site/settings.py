@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "channels",
     "catalog",
     "recognition",
+    # Tooling, not the product: the evaluate and benchmark commands.
+    "recognition.evaluation",
 ]
 
 MIDDLEWARE = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from recognition import conf, services
-from recognition.degrade import speed
 from recognition.engine.resample import resample
+from recognition.evaluation.degrade import speed
 from tests.audio_fixtures import synth_song
 from tests.conftest import SONG_RATE_HZ
 

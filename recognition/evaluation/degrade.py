@@ -18,8 +18,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.signal import butter, correlate, fftconvolve, resample_poly, sosfiltfilt
 
-from .engine.audio import ffmpeg_executable, float_to_pcm16, pcm16_to_float
-from .engine.resample import resample
+from recognition.engine.audio import ffmpeg_executable, float_to_pcm16, pcm16_to_float
+from recognition.engine.resample import resample
 
 # Amplitude falls by 60 dB, a factor of 1000, over one RT60: ln(1000) nepers.
 _RT60_DECAY_NEPERS = float(np.log(1000.0))
@@ -585,8 +585,13 @@ def speed_ratio(label: str, **options) -> float:
     name, options = condition_options(label, {label.partition(":")[0]: options})
     if name not in TIME_SCALING:
         return 1.0
-    percent = options.get("percent", inspect.signature(CONDITIONS[name]).parameters["percent"].default)
+    percent = options.get("percent", condition_default(name, "percent"))
     return 1.0 + percent / 100.0
+
+
+def condition_default(condition: str, option: str):
+    """The default of one condition's option (e.g. "noise", "snr_db"), as CONDITIONS states it."""
+    return inspect.signature(CONDITIONS[condition]).parameters[option].default
 
 
 def apply_condition(

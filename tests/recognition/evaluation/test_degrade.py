@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import correlate, welch
 
-from recognition import degrade
+from recognition.evaluation import degrade
 from tests.audio_fixtures import synth_song
 
 RATE_HZ = 22050

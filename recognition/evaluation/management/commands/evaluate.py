@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from catalog.bulk import DEFAULT_EXTENSIONS
-from recognition import degrade, evaluation, report, services
+from recognition import services
+from recognition.evaluation import clips, degrade, report, summary
 
 
 class Command(BaseCommand):
@@ -51,13 +52,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--snr-db",
             type=float,
-            default=evaluation.condition_default("noise", "snr_db"),
+            default=degrade.condition_default("noise", "snr_db"),
             help="signal-to-noise ratio of the noise condition (default: %(default)g)",
         )
         parser.add_argument(
             "--speed-percent",
             type=float,
-            default=evaluation.condition_default("speed", "percent"),
+            default=degrade.condition_default("speed", "percent"),
             help="how much faster a bare speed condition plays (default: %(default)g)",
         )
         parser.add_argument(
@@ -117,14 +118,12 @@ class Command(BaseCommand):
 
         with tqdm(unit="file", desc="scanning", **progress) as bar:
             try:
-                scan = evaluation.find_tracks(
-                    directory, extensions=tuple(ext), on_file=lambda path: bar.update(1)
-                )
+                scan = clips.find_tracks(directory, extensions=tuple(ext), on_file=lambda path: bar.update(1))
             except (FileNotFoundError, services.CatalogueVersionMismatch) as exc:
                 raise CommandError(str(exc)) from exc
         for path, reason in scan.failures:
             self.stderr.write(f"left out: {path}: {reason}")
-        specs = evaluation.plan_clips(
+        specs = clips.plan_clips(
             scan.tracks,
             lengths_s=lengths,
             conditions=conditions,
@@ -142,7 +141,7 @@ class Command(BaseCommand):
 
         with tqdm(total=len(specs), unit="clip", desc="evaluating", **progress) as bar:
             try:
-                outcomes = evaluation.run_clips(
+                outcomes = clips.run_clips(
                     specs,
                     seed=seed,
                     condition_options={"noise": {"snr_db": snr_db}, "speed": {"percent": speed_percent}},
@@ -150,9 +149,9 @@ class Command(BaseCommand):
                 )
             except services.CatalogueVersionMismatch as exc:
                 raise CommandError(str(exc)) from exc
-        summary = evaluation.summarise(outcomes)
+        totals = summary.summarise(outcomes)
         written = report.write_results(
-            results, outcomes=outcomes, summary=summary, scan=scan, arguments=arguments
+            results, outcomes=outcomes, summary=totals, scan=scan, arguments=arguments
         )
-        self.stdout.write(evaluation.format_table(summary))
+        self.stdout.write(summary.format_table(totals))
         self.stdout.write(f"results: {written[report.INDEX_NAME]}")
