@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import html
 import json
 import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+
+from django.template.loader import render_to_string
 
 from catalog import selectors
 from recognition import conf
@@ -155,166 +156,136 @@ def _number(value, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{html.escape(str(cell))}</th>" for cell in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-INDEX_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
-th { background: #f3f3f3; }
-figure { margin: 1em 0 2em; }
-img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { color: #555; font-size: 0.9em; }
-"""
-
-
 def index_html(report: dict, rows: Sequence[dict]) -> str:
-    """The results folder's front page: tables and plots, every value escaped, no external assets."""
-    escape = html.escape
+    """The results folder's front page (templates/evaluation/index.html): tables, plots, no external assets."""
     overall = report["summary"]["overall"]
     rule = report["no_match_rule"]
-    parts = [
-        "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        "<title>jamjar evaluation</title>",
-        f"<style>{INDEX_STYLE}</style></head><body>",
-        "<h1>jamjar evaluation</h1>",
-        f"<p>{escape(str(report['arguments'].get('directory', '')))}, {escape(report['created'])}; engine parameters "
-        f"{escape(report['params_version'])}; no-match rule: at least {rule['min_aligned_votes']} aligned votes "
-        f"(plus {rule['chance_votes_factor']:g} x the square root of all votes) and {rule['min_margin']:g}x the "
-        f"runner-up song.</p>",
-        f'<p>Every clip: <a href="{CSV_NAME}">{CSV_NAME}</a>; everything, with the arguments: '
-        f'<a href="{JSON_NAME}">{JSON_NAME}</a>.</p>',
-        "<h2>Overall</h2>",
-        _table(
-            [
-                "clips",
-                "catalogued",
-                "top-1",
-                f"offset within {OFFSET_TOLERANCE_S:g} s",
-                "not catalogued",
-                "false positives",
-                "median match ms",
-                "p95 match ms",
-            ],
-            [
-                [
-                    overall["clips"],
-                    overall["positives"],
-                    _percent(overall["accuracy"]),
-                    _percent(overall["offset_ok"]),
-                    overall["negatives"],
-                    _percent(overall["false_positive_rate"]),
-                    _number(overall["median_match_ms"]),
-                    _number(overall["p95_match_ms"]),
-                ]
-            ],
-        ),
-        "<h2>By condition and clip length</h2>",
-        _table(
-            [
-                "condition",
-                "length s",
-                "catalogued",
-                "top-1",
-                "offset ok",
-                "wrong song",
-                "not catalogued",
-                "false positives",
-                "median ms",
-                "p95 ms",
-                "median votes (right)",
-                "median votes (not catalogued)",
-                "speed ratio ok",
-            ],
-            [
-                [
-                    c["condition"],
-                    f"{c['length_s']:g}",
-                    c["positives"],
-                    _percent(c["accuracy"]),
-                    _percent(c["offset_ok"]),
-                    _percent(c["wrong_song"]),
-                    c["negatives"],
-                    _percent(c["false_positive_rate"]),
-                    _number(c["median_match_ms"]),
-                    _number(c["p95_match_ms"]),
-                    _number(c["median_confidence_correct"]),
-                    _number(c.get("median_confidence_negative")),
-                    _percent(c.get("speed_ratio_ok")),
-                ]
-                for c in report["summary"]["cells"]
-            ],
-        ),
-        "<h2>Plots</h2>",
-    ]
-    for name, caption in PLOTS.items():
-        parts.append(
-            f'<figure><img src="{name}" alt="{escape(caption)}"><figcaption>{escape(caption)}</figcaption></figure>'
-        )
     mistakes = [
         row for row in rows if row["false_positive"] or (row["song_id"] is not None and not row["correct"])
     ]
-    parts.append(f"<h2>Mistakes ({len(mistakes)})</h2>")
-    if mistakes:
-        shown = mistakes[:INDEX_MISTAKES]
-        parts.append(
-            _table(
-                [
-                    "file",
-                    "condition",
-                    "length s",
-                    "start",
-                    "expected",
-                    "answered",
-                    "at",
-                    "votes",
-                    "runner-up",
-                    "why no match",
-                ],
-                [
-                    [
-                        row["path"],
-                        row["condition"],
-                        f"{row['length_s']:g}",
-                        format_offset(row["start_s"]),
-                        row["title"] or "(not catalogued)",
-                        row["predicted_title"] or "(no match)",
-                        format_offset(row["predicted_offset_s"])
-                        if row["predicted_offset_s"] is not None
-                        else "",
-                        row["confidence"],
-                        row["runner_up"],
-                        row["no_match_reason"],
-                    ]
-                    for row in shown
-                ],
-            )
-        )
-        if len(mistakes) > len(shown):
-            parts.append(f"<p>The first {len(shown)} are listed; {CSV_NAME} has them all.</p>")
-    else:
-        parts.append("<p>None.</p>")
     files = report["files"]
-    parts.append("<h2>Files</h2>")
-    parts.append(
-        f"<p>{files['positives']} catalogued, {files['negatives']} not catalogued, "
-        f"{len(files['duplicates'])} duplicate(s) of another file left out, {len(files['failures'])} unreadable.</p>"
-    )
-    if files["failures"]:
-        parts.append(_table(["file", "reason"], [[f["path"], f["reason"]] for f in files["failures"]]))
-    parts.append("<h2>Arguments</h2>")
-    parts.append(
-        _table(
-            ["argument", "value"],
-            [[key, json.dumps(value, ensure_ascii=False)] for key, value in report["arguments"].items()],
-        )
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    context = {
+        "directory": report["arguments"].get("directory", ""),
+        "created": report["created"],
+        "params_version": report["params_version"],
+        "min_aligned_votes": rule["min_aligned_votes"],
+        "chance_votes_factor": f"{rule['chance_votes_factor']:g}",
+        "min_margin": f"{rule['min_margin']:g}",
+        "csv_name": CSV_NAME,
+        "json_name": JSON_NAME,
+        "overall": _overall_table(overall),
+        "cells": _cells_table(report["summary"]["cells"]),
+        "plots": list(PLOTS.items()),
+        "mistakes": len(mistakes),
+        "mistakes_table": _mistakes_table(mistakes[:INDEX_MISTAKES]),
+        "mistakes_left_out": len(mistakes) > INDEX_MISTAKES,
+        "files": files,
+        "failures_table": {
+            "header": ["file", "reason"],
+            "rows": [[f["path"], f["reason"]] for f in files["failures"]],
+        },
+        "arguments_table": {
+            "header": ["argument", "value"],
+            "rows": [
+                [key, json.dumps(value, ensure_ascii=False)] for key, value in report["arguments"].items()
+            ],
+        },
+    }
+    return render_to_string("evaluation/index.html", context)
+
+
+def _overall_table(overall: dict) -> dict:
+    return {
+        "header": [
+            "clips",
+            "catalogued",
+            "top-1",
+            f"offset within {OFFSET_TOLERANCE_S:g} s",
+            "not catalogued",
+            "false positives",
+            "median match ms",
+            "p95 match ms",
+        ],
+        "rows": [
+            [
+                overall["clips"],
+                overall["positives"],
+                _percent(overall["accuracy"]),
+                _percent(overall["offset_ok"]),
+                overall["negatives"],
+                _percent(overall["false_positive_rate"]),
+                _number(overall["median_match_ms"]),
+                _number(overall["p95_match_ms"]),
+            ]
+        ],
+    }
+
+
+def _cells_table(cells: Sequence[dict]) -> dict:
+    return {
+        "header": [
+            "condition",
+            "length s",
+            "catalogued",
+            "top-1",
+            "offset ok",
+            "wrong song",
+            "not catalogued",
+            "false positives",
+            "median ms",
+            "p95 ms",
+            "median votes (right)",
+            "median votes (not catalogued)",
+            "speed ratio ok",
+        ],
+        "rows": [
+            [
+                c["condition"],
+                f"{c['length_s']:g}",
+                c["positives"],
+                _percent(c["accuracy"]),
+                _percent(c["offset_ok"]),
+                _percent(c["wrong_song"]),
+                c["negatives"],
+                _percent(c["false_positive_rate"]),
+                _number(c["median_match_ms"]),
+                _number(c["p95_match_ms"]),
+                _number(c["median_confidence_correct"]),
+                _number(c.get("median_confidence_negative")),
+                _percent(c.get("speed_ratio_ok")),
+            ]
+            for c in cells
+        ],
+    }
+
+
+def _mistakes_table(mistakes: Sequence[dict]) -> dict:
+    return {
+        "header": [
+            "file",
+            "condition",
+            "length s",
+            "start",
+            "expected",
+            "answered",
+            "at",
+            "votes",
+            "runner-up",
+            "why no match",
+        ],
+        "rows": [
+            [
+                row["path"],
+                row["condition"],
+                f"{row['length_s']:g}",
+                format_offset(row["start_s"]),
+                row["title"] or "(not catalogued)",
+                row["predicted_title"] or "(no match)",
+                format_offset(row["predicted_offset_s"]) if row["predicted_offset_s"] is not None else "",
+                row["confidence"],
+                row["runner_up"],
+                row["no_match_reason"],
+            ]
+            for row in mistakes
+        ],
+    }
