@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -10,6 +11,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 from matplotlib.transforms import ScaledTranslation
+
+from recognition.engine.matching import Candidate, decide
 
 from .clips import OFFSET_TOLERANCE_S, ClipOutcome
 
@@ -24,6 +27,14 @@ DODGE_POINTS = 6
 # Below this many votes the vote axes are linear, so 0 and the threshold stay visible.
 VOTES_LINEAR_BELOW = 10
 VOTE_TICKS = (0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+# Where the runner-up's votes are sampled to draw the rule's edge.
+RULE_GRID_POINTS = 400
+# With chance_votes_factor the votes needed grow with all the votes a query drew from the
+# catalogue (decide's total_votes), which the report does not keep per clip: the edge is
+# drawn at these totals (a 5 s clip draws about 15,000 rows, a vote each at least, from 1.2 M
+# fingerprints: README, benchmarks/scale.py's rows per query).
+RULE_TOTAL_VOTES = (1_000, 10_000, 100_000)
+RULE_LINE_STYLES = ("--", "-.", ":")
 MAX_OFFSET_BINS = 60
 # The offset error plot spans this many times the tolerance either side of 0.
 OFFSET_WINDOW_TOLERANCES = 3
@@ -132,14 +143,62 @@ def match_time_figure(outcomes: Sequence[ClipOutcome]) -> Figure:
     return figure
 
 
+def rule_edge(
+    runner_up_votes: Sequence[int],
+    *,
+    top_votes: int,
+    total_votes: int,
+    min_aligned_votes: int,
+    min_margin: float,
+    chance_votes_factor: float = 0.0,
+) -> np.ndarray:
+    """The fewest aligned votes with which decide() names the best candidate, for each runner-up.
+
+    runner_up_votes: the runner-up song's aligned votes, ints [shape=(n,)]; total_votes: all
+    the votes the query drew.  Returns int64 [shape=(n,)]: for each runner-up, the least of
+    0..top_votes that decide() accepts (found by bisection: more votes for the best never
+    lose it the match), or top_votes + 1 where it accepts none of them.
+    """
+
+    def named(best_votes: int, runner_up: int) -> bool:
+        candidates = [Candidate(1, 0, best_votes), Candidate(2, 0, runner_up)]
+        return decide(
+            candidates,
+            min_aligned_votes=min_aligned_votes,
+            min_margin=min_margin,
+            chance_votes_factor=chance_votes_factor,
+            total_votes=total_votes,
+        ).is_match
+
+    return np.array(
+        [
+            bisect.bisect_left(range(top_votes + 1), True, key=lambda best: named(best, int(runner_up)))
+            for runner_up in runner_up_votes
+        ],
+        dtype=np.int64,
+    )
+
+
 def confidence_figure(
-    outcomes: Sequence[ClipOutcome], *, min_aligned_votes: int, min_margin: float
+    outcomes: Sequence[ClipOutcome],
+    *,
+    min_aligned_votes: int,
+    min_margin: float,
+    chance_votes_factor: float = 0.0,
 ) -> Figure:
     """Left: how many votes the best candidate drew, by kind of clip.  Right: best against runner-up.
 
     Clips are grouped by their best candidate whether or not the rule accepted it, so the
-    figure shows what moving the thresholds would change.
+    figure shows what moving the thresholds would change.  The rule is drawn by asking the
+    engine's decide() (rule_edge), at RULE_TOTAL_VOTES when chance_votes_factor makes it
+    depend on the votes a query drew.
     """
+    rule = {
+        "min_aligned_votes": min_aligned_votes,
+        "min_margin": min_margin,
+        "chance_votes_factor": chance_votes_factor,
+    }
+    totals = RULE_TOTAL_VOTES if chance_votes_factor else (0,)
     figure, (votes_ax, margin_ax) = _figure(2)
     groups = {
         "catalogued, best candidate right": (
@@ -176,8 +235,11 @@ def confidence_figure(
                 color=colour,
                 label=label,
             )
+    top = int(np.ceil(most * 1.1))
+    [floor] = rule_edge([0], top_votes=top, total_votes=totals[0], **rule)
+    drawn = f" and {totals[0]:,} votes drawn" if chance_votes_factor else ""
     votes_ax.axvline(
-        min_aligned_votes, color="0.2", linestyle="--", label=f"min_aligned_votes = {min_aligned_votes}"
+        floor, color="0.2", linestyle="--", label=f"named from {floor} votes (no runner-up{drawn})"
     )
     _vote_axis(votes_ax.xaxis, votes_ax.set_xscale, most)
     votes_ax.set_xlim(0, most * 1.1)
@@ -187,18 +249,32 @@ def confidence_figure(
     votes_ax.legend(fontsize="small")
     votes_ax.grid(alpha=0.3)
 
-    runner_up = np.linspace(0, most * 1.1, 400)
-    needed = np.maximum(min_aligned_votes, min_margin * runner_up)
-    margin_ax.fill_between(
-        runner_up, needed, most * 1.1, color=RIGHT_COLOUR, alpha=0.08, label="answered as a match"
+    runner_up = np.unique(np.linspace(0, top, RULE_GRID_POINTS).round().astype(np.int64))
+    needed = (
+        f"{min_aligned_votes} + {chance_votes_factor:g} x sqrt(votes drawn)"
+        if chance_votes_factor
+        else min_aligned_votes
     )
-    margin_ax.plot(
-        runner_up,
-        needed,
-        color="0.2",
-        linestyle="--",
-        label=f"rule: >= {min_aligned_votes} votes and >= {min_margin:g}x runner-up",
-    )
+    for n, total in enumerate(totals):
+        edge = rule_edge(runner_up, top_votes=top, total_votes=total, **rule)
+        if n == 0:
+            margin_ax.fill_between(
+                runner_up,
+                np.minimum(edge, top),
+                top,
+                color=RIGHT_COLOUR,
+                alpha=0.08,
+                label="answered as a match",
+            )
+        margin_ax.plot(
+            runner_up,
+            edge,
+            color="0.2",
+            linestyle=RULE_LINE_STYLES[n % len(RULE_LINE_STYLES)],
+            label=f"rule: >= {needed} votes and >= {min_margin:g}x runner-up"
+            if n == 0
+            else f"rule at {total:,} votes drawn",
+        )
     _vote_axis(margin_ax.xaxis, margin_ax.set_xscale, most)
     _vote_axis(margin_ax.yaxis, margin_ax.set_yscale, most)
     margin_ax.set_xlim(0, most * 1.1)

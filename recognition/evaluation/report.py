@@ -104,7 +104,10 @@ def write_results(
         "accuracy.png": plots.accuracy_figure(summary),
         "match_time.png": plots.match_time_figure(outcomes),
         "confidence.png": plots.confidence_figure(
-            outcomes, min_aligned_votes=service.min_aligned_votes, min_margin=service.min_margin
+            outcomes,
+            min_aligned_votes=service.min_aligned_votes,
+            min_margin=service.min_margin,
+            chance_votes_factor=service.chance_votes_factor,
         ),
         "offset_error.png": plots.offset_error_figure(outcomes, frame_ms=frame_ms),
     }
