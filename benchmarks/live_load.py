@@ -1,6 +1,6 @@
 """Load test of the live websocket: K concurrent streams paced in real time against a running server.
 
-    DATABASE_URL=mysql://root@127.0.0.1:3306/jamjar_bench python benchmarks/live_load.py \
+    DATABASE_URL=mysql://root@127.0.0.1:3306/jamjar_bench python -m benchmarks.live_load \
         --streams 8 --server-pid $(pgrep -f 'daphne.*jamjar') --url ws://127.0.0.1:8000/ws/identify/
 
 Each stream plays a clip of a catalogued track (in the simulated-phone condition) or of a
@@ -23,9 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 CLIENT_RATE_HZ = 16000
 FRAME_S = 0.25
@@ -109,7 +106,7 @@ def main() -> None:
     catalogued = {s.source_path for s in songs}
     unknown = sorted(str(p) for p in Path(args.corpus).glob("*/*") if str(p.resolve()) not in catalogued)
     if not songs:
-        sys.exit("the catalogue is empty: run benchmarks/benchmark.py first (same DATABASE_URL)")
+        sys.exit("the catalogue is empty: run `manage.py benchmark` first (same DATABASE_URL)")
     jobs = []
     for n in range(args.streams * args.rounds):
         is_unknown = unknown and random.Random(args.seed + n).random() < args.unknown_share

@@ -1,10 +1,10 @@
 """Grow a MariaDB catalogue of real music with synthetic songs and measure jamjar at each size.
 
-    .venv/bin/python benchmarks/scale.py --sizes 10M 50M 100M
+    .venv/bin/python -m benchmarks.scale --sizes 10M 50M 100M
 
 It starts a MariaDB server of its own (own data directory, port, tmpdir and a buffer pool
 sized for the largest catalogue), catalogues the benchmark's music (recognition/evaluation/corpus.py,
-the same tracks and held-out share as benchmarks/benchmark.py), then adds synthetic songs
+the same tracks and held-out share as `manage.py benchmark`), then adds synthetic songs
 until the catalogue holds each requested number of fingerprints, and at the real catalogue
 and at every size measures: 5 s match time (median, p95) per condition, rows drawn per
 query, top-1 per condition, false positives on the held-out music, the fingerprint table's
@@ -40,12 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.benchmark import setup_django
 from recognition.evaluation.corpus import collect, install_packages, link_folder, packages_for, split_holdout
 from recognition.evaluation.degrade import condition_argument
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Distinct hash values that one synthetic permutation shuffles among themselves.
 PERMUTATION_BLOCK = 16
@@ -113,6 +111,16 @@ def parse_args():
     args = parser.parse_args()
     args.sizes = sorted(set(args.sizes))
     return args
+
+
+def setup_django(database_url: str) -> None:
+    """Django on the given database: the server this run started, not the one in .env."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-key")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamjar_site.settings")
+    import django
+
+    django.setup()
 
 
 # --- a MariaDB server of our own ---------------------------------------------------------

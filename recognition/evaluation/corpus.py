@@ -12,6 +12,7 @@ import random
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 SOURCES = {
@@ -34,7 +35,11 @@ def packages_for(conditions: list[str]) -> str:
     )
 
 
-def install_packages(packages: str) -> None:
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def install_packages(packages: str, *, say: Callable[[str], None] = _print) -> None:
     """apt-get install those of these Debian packages that are missing (as root; else say which)."""
     missing = [
         name for name in packages.split()
@@ -45,9 +50,9 @@ def install_packages(packages: str) -> None:
     if not missing:
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        print(f"please install: {' '.join(missing)}", flush=True)
+        say(f"please install: {' '.join(missing)}")
         return
-    print(f"installing {' '.join(missing)} ...", flush=True)
+    say(f"installing {' '.join(missing)} ...")
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
     subprocess.run(
