@@ -25,6 +25,7 @@ from recognition.analysis import TrackTooLong, analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
 
 from . import jobs, selectors, services, views
+from .formats import thousands
 from .models import Song
 from .uploads import decode_error_for, upload_on_disk
 
@@ -159,11 +160,6 @@ def refingerprint(song: Song) -> str:
     except AudioDecodeError as exc:
         raise jobs.ItemFailed(f"not audio jamjar can read any more: {exc}") from exc
     return f"{song.fingerprint_count} fingerprints ({song.params_version})"
-
-
-def thousands(number: int | None) -> str:
-    """12345 -> "12,345": counts of fingerprints and hashes run to millions."""
-    return "" if number is None else f"{number:,}"
 
 
 @admin.register(Song)
