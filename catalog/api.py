@@ -16,7 +16,8 @@ from recognition.engine.audio import AudioDecodeError
 
 from . import selectors, services
 from .models import Song
-from .uploads import upload_on_disk
+from .permissions import CatalogueAccess, OpenOrSignedIn
+from .uploads import not_audio, upload_on_disk
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -109,7 +110,7 @@ class SongViewSet(viewsets.ModelViewSet):
 
     queryset = Song.objects.all()
     serializer_class = SongSerializer
-    permission_classes = [api.CatalogueAccess]
+    permission_classes = [CatalogueAccess]
     filter_backends = [filters.SearchFilter, filters.OrderingFilter]
     search_fields = ["title", "artist"]
     ordering_fields = ["id", "title", "artist", "album", "duration_s", "fingerprint_count", "created_at"]
@@ -139,7 +140,7 @@ class SongViewSet(viewsets.ModelViewSet):
                     max_duration_s=conf.service_settings().api_max_track_s,
                 )
             except AudioDecodeError as exc:
-                raise api.not_audio(exc, path=path, name=upload.name) from exc
+                raise not_audio(exc, path=path, name=upload.name) from exc
             except services.TrackTooLong as exc:
                 raise api.PayloadTooLarge(
                     f"{upload.name} is longer than the limit of {exc.max_duration_s:g} s of audio."
@@ -178,7 +179,7 @@ class CatalogueStatsSerializer(serializers.Serializer):
 class CatalogueStatsView(APIView):
     """Songs, fingerprints, hours of audio and database size."""
 
-    permission_classes = [api.OpenOrSignedIn]
+    permission_classes = [OpenOrSignedIn]
 
     @extend_schema(
         operation_id="stats", responses={200: CatalogueStatsSerializer, **api.error_responses(401, 403)}
