@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import SuspiciousFileOperation
-from django.utils.text import get_valid_filename
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.response import Response
@@ -17,7 +15,6 @@ from recognition.engine.audio import AudioDecodeError
 from . import selectors, services
 from .models import Song
 from .permissions import CatalogueAccess, OpenOrSignedIn
-from .uploads import not_audio, upload_on_disk
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -82,15 +79,6 @@ class SongConflictSerializer(serializers.Serializer):
     song = SongSerializer()
 
 
-def storable_name(name: str) -> str:
-    """The upload's name, or "upload" where storage can make no file name of it (such as "%%%")."""
-    try:
-        get_valid_filename(name)
-    except SuspiciousFileOperation:
-        return "upload"
-    return name
-
-
 @extend_schema_view(
     list=extend_schema(responses={200: SongSerializer(many=True), **api.error_responses(401, 403)}),
     retrieve=extend_schema(responses={200: SongSerializer, **api.error_responses(401, 403, 404)}),
@@ -127,29 +115,24 @@ class SongViewSet(viewsets.ModelViewSet):
         form = SongUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["audio"]
-        api.refuse_oversized_upload(upload, max_bytes=conf.service_settings().api_max_track_bytes)
-        with upload_on_disk(upload) as path:
-            try:
-                result = services.ingest_file(
-                    path,
-                    title=form.validated_data.get("title") or None,
-                    artist=form.validated_data.get("artist") or None,
-                    album=form.validated_data.get("album") or None,
-                    keep_file=True,
-                    original_filename=storable_name(upload.name),
-                    max_duration_s=conf.service_settings().api_max_track_s,
-                )
-            except AudioDecodeError as exc:
-                raise not_audio(exc, path=path, name=upload.name) from exc
-            except services.TrackTooLong as exc:
-                raise api.PayloadTooLarge(
-                    f"{upload.name} is longer than the limit of {exc.max_duration_s:g} s of audio."
-                ) from exc
+        try:
+            result = services.ingest_upload(
+                upload,
+                title=form.validated_data.get("title") or None,
+                artist=form.validated_data.get("artist") or None,
+                album=form.validated_data.get("album") or None,
+            )
+        except services.TrackTooLarge as exc:
+            raise api.PayloadTooLarge(f"{upload.name} is {exc}.") from exc
+        except AudioDecodeError as exc:
+            raise api.not_audio(str(exc)) from exc
+        except services.TrackTooLong as exc:
+            raise api.PayloadTooLarge(str(exc)) from exc
         song = SongSerializer(result.song, context=self.get_serializer_context()).data
         if not result.created:
             return Response(
                 {
-                    "detail": f"This track is already in the catalogue as “{result.song}” (song {result.song.pk}).",
+                    "detail": result.already_catalogued,
                     "song_id": result.song.pk,
                     "song": song,
                 },

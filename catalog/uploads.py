@@ -7,7 +7,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 
-from jamjar_site.api import NotAudio
 from recognition.engine.audio import AudioDecodeError
 
 
@@ -38,8 +37,3 @@ def upload_on_disk(upload) -> Iterator[str]:
 def decode_error_for(exc: AudioDecodeError, *, path: str, name: str) -> str:
     """The decoder's reason, naming the upload instead of the temporary file it was read from."""
     return str(exc).replace(path, name).replace(os.path.basename(path), name)
-
-
-def not_audio(exc: AudioDecodeError, *, path: str, name: str) -> NotAudio:
-    """The API's 415 that names the upload, not the temporary file it was read from."""
-    return NotAudio(f"This is not audio jamjar can decode: {decode_error_for(exc, path=path, name=name)}")

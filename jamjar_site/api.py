@@ -104,3 +104,8 @@ def refuse_oversized_body(request, *, max_bytes: int) -> None:
 def refuse_oversized_upload(upload, *, max_bytes: int) -> None:
     if upload.size > max_bytes:
         raise PayloadTooLarge(size_message(upload.size, max_bytes, what=upload.name))
+
+
+def not_audio(reason: str) -> NotAudio:
+    """A 415 giving the decoder's reason, which names the upload (catalog.uploads.decode_error_for)."""
+    return NotAudio(f"This is not audio jamjar can decode: {reason}")

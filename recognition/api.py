@@ -19,7 +19,7 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 
 from catalog.permissions import OpenOrSignedIn
-from catalog.uploads import not_audio, upload_on_disk
+from catalog.uploads import decode_error_for, upload_on_disk
 from jamjar_site import api
 
 from . import conf, output, services
@@ -201,7 +201,7 @@ class RecognizeView(APIView):
                 # One second more than allowed, so that a longer clip shows as one.
                 result = services.recognize_file(path, seconds=service.api_max_clip_s + 1.0)
             except AudioDecodeError as exc:
-                raise not_audio(exc, path=path, name=upload.name) from exc
+                raise api.not_audio(decode_error_for(exc, path=path, name=upload.name)) from exc
         refuse_long_clip(result.seconds, service=service)
         return result, upload.name
 
