@@ -1,169 +1,21 @@
-"""Catalogue admin: list, search, upload (fingerprinted on save), delete; batches and an overview."""
+"""Catalogue admin: list, search, upload, delete; batches and an overview.
+
+Declarative: its forms are in forms.py, its extra pages in views.py, its batches in
+jobs.py, and every write goes through services.py.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import os
-import shutil
-import tempfile
-from dataclasses import dataclass
-
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import filesizeformat
-from django.template.response import TemplateResponse
+from django.contrib import admin
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from recognition import conf
-from recognition.analysis import TrackTooLong, analyse_file
-from recognition.engine.audio import AudioDecodeError, file_sha1
-
 from . import jobs, selectors, services, views
+from .formats import thousands
+from .forms import SongChangeForm, SongUploadForm
 from .models import Song
-from .uploads import decode_error_for, upload_on_disk
-
-
-class SongUploadForm(forms.ModelForm):
-    """Add a song by uploading a track; the decode happens here so errors land on the form."""
-
-    audio = forms.FileField(help_text="Any format ffmpeg reads: mp3, ogg, opus, flac, wav, m4a...")
-
-    class Meta:
-        model = Song
-        fields = ["audio", "title", "artist", "album"]
-        help_texts = {"title": "Leave empty to take it from the file's tags or name."}
-
-    def clean(self):
-        cleaned = super().clean()
-        upload = cleaned.get("audio")
-        if not upload:
-            return cleaned
-        if upload.size == 0:
-            raise forms.ValidationError({"audio": "The file is empty."})
-        with upload_on_disk(upload) as path:
-            sha1 = file_sha1(path)
-            existing = Song.objects.filter(sha1=sha1).first()
-            if existing is not None:
-                raise forms.ValidationError(
-                    {"audio": f"This track is already in the catalogue as “{existing}” (song {existing.pk})."}
-                )
-            try:
-                self.analysis = analyse_file(
-                    path,
-                    conf.fingerprint_params(),
-                    sha1=sha1,
-                    max_duration_s=conf.service_settings().api_max_track_s,
-                )
-            except AudioDecodeError as exc:
-                raise forms.ValidationError({"audio": f"This is not audio jamjar can read: {exc}"}) from exc
-            except TrackTooLong as exc:
-                raise forms.ValidationError(
-                    {"audio": str(exc).replace(os.path.basename(path), upload.name)}
-                ) from exc
-        return cleaned
-
-
-class SongChangeForm(forms.ModelForm):
-    class Meta:
-        model = Song
-        fields = ["title", "artist", "album"]
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class ManyFilesField(forms.Field):
-    """Several files from one input; each is checked later, on its own, so one bad file fails alone."""
-
-    widget = MultipleFileInput
-
-    def clean(self, value):
-        files = [upload for upload in (value or []) if upload]
-        if not files:
-            raise forms.ValidationError("Choose at least one file.", code="required")
-        return files
-
-
-class ManyTracksForm(forms.Form):
-    files = ManyFilesField(
-        label="Tracks",
-        help_text="Any format ffmpeg reads; select several at once. Up to 100 files per batch.",
-    )
-
-
-@dataclass(frozen=True)
-class UploadedTrack:
-    """One file of an admin batch, copied out of the request (which ends before the batch does)."""
-
-    name: str
-    path: str | None
-    problem: str | None = None
-
-
-def spool_uploads(files: list, *, folder: str, max_bytes: int) -> list[UploadedTrack]:
-    """Copy each upload into folder under a name with no extension: the content decides what is audio."""
-    tracks = []
-    for index, upload in enumerate(files):
-        if upload.size == 0:
-            tracks.append(UploadedTrack(upload.name, None, "the file is empty"))
-            continue
-        if upload.size > max_bytes:
-            limit = filesizeformat(max_bytes)
-            tracks.append(
-                UploadedTrack(upload.name, None, f"{filesizeformat(upload.size)}, over the limit of {limit}")
-            )
-            continue
-        path = os.path.join(folder, f"track-{index:04d}")
-        with open(path, "wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        tracks.append(UploadedTrack(upload.name, path))
-    return tracks
-
-
-def ingest_uploaded(track: UploadedTrack) -> str:
-    if track.problem:
-        raise jobs.ItemFailed(track.problem)
-    try:
-        result = services.ingest_file(
-            track.path,
-            keep_file=True,
-            original_filename=track.name,
-            max_duration_s=conf.service_settings().api_max_track_s,
-        )
-    except AudioDecodeError as exc:
-        reason = decode_error_for(exc, path=track.path, name=track.name)
-        raise jobs.ItemFailed(f"not audio jamjar can read: {reason}") from exc
-    except TrackTooLong as exc:
-        raise jobs.ItemFailed(f"longer than the limit of {exc.max_duration_s:g} s of audio") from exc
-    finally:
-        os.unlink(track.path)
-    song = result.song
-    if not result.created:
-        return f"already in the catalogue as “{song}” (song {song.pk})"
-    return f"catalogued as “{song}” (song {song.pk}, {song.fingerprint_count} fingerprints)"
-
-
-def refingerprint(song: Song) -> str:
-    try:
-        services.refingerprint_song(song)
-    except services.SourceMissing as exc:
-        raise jobs.ItemFailed(str(exc)) from exc
-    except AudioDecodeError as exc:
-        raise jobs.ItemFailed(f"not audio jamjar can read any more: {exc}") from exc
-    return f"{song.fingerprint_count} fingerprints ({song.params_version})"
-
-
-def thousands(number: int | None) -> str:
-    """12345 -> "12,345": counts of fingerprints and hashes run to millions."""
-    return "" if number is None else f"{number:,}"
 
 
 @admin.register(Song)
@@ -248,22 +100,10 @@ class SongAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        upload = form.cleaned_data["audio"]
-        with upload_on_disk(upload) as path:
-            # The analysis was made in clean() from a temporary copy; store this copy.
-            analysis = dataclasses.replace(form.analysis, path=path)
-            result = services.store_analysis(
-                analysis,
-                title=form.cleaned_data.get("title") or None,
-                artist=form.cleaned_data.get("artist") or None,
-                album=form.cleaned_data.get("album") or None,
-                keep_file=True,
-                original_filename=upload.name,
-            )
-        obj.pk = result.song.pk
-        obj.__dict__.update(result.song.__dict__)
-        if not result.created:
-            messages.warning(request, f"This track was catalogued meanwhile as “{result.song}”.")
+        # SongUploadForm catalogued the track while it validated: here the admin only
+        # learns which song it became.
+        obj.pk = form.result.song.pk
+        obj.__dict__.update(form.result.song.__dict__)
 
     def delete_model(self, request, obj):
         services.delete_songs([obj.pk])
@@ -293,23 +133,14 @@ class SongAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        def page(route: str, view, name: str):
+            wrapped = self.admin_site.admin_view(view.as_view(model_admin=self))
+            return path(route, wrapped, name=f"{self.opts.app_label}_{self.opts.model_name}_{name}")
+
         return [
-            path(
-                "upload-many/",
-                self.admin_site.admin_view(self.upload_many_view),
-                name="{}_{}_upload_many".format(*info),
-            ),
-            path(
-                "batches/<str:job_id>/",
-                self.admin_site.admin_view(self.job_view),
-                name="{}_{}_job".format(*info),
-            ),
-            path(
-                "<int:song_id>/audio/",
-                self.admin_site.admin_view(self.audio_view),
-                name="{}_{}_audio".format(*info),
-            ),
+            page("upload-many/", views.UploadManyView, "upload_many"),
+            page("batches/<str:job_id>/", views.JobView, "job"),
+            page("<int:song_id>/audio/", views.SongAudioView, "audio"),
             *super().get_urls(),
         ]
 
@@ -317,79 +148,5 @@ class SongAdmin(admin.ModelAdmin):
         description="Re-fingerprint the selected songs with the current parameters", permissions=["change"]
     )
     def refingerprint_selected(self, request, queryset):
-        songs = list(queryset)
-        job = jobs.start(
-            title=f"Re-fingerprinting {len(songs)} song(s) with {conf.fingerprint_params().version}",
-            items=songs,
-            label=str,
-            work=refingerprint,
-        )
-        return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_job", job.id)
-
-    def upload_many_view(self, request):
-        """Several tracks at once: the files are copied out of the request, then fingerprinted in the background."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ManyTracksForm(request.POST, request.FILES) if request.method == "POST" else ManyTracksForm()
-        if form.is_bound and form.is_valid():
-            folder = tempfile.mkdtemp(prefix="jamjar-admin-upload-")
-            try:
-                tracks = spool_uploads(
-                    form.cleaned_data["files"],
-                    folder=folder,
-                    max_bytes=conf.service_settings().api_max_track_bytes,
-                )
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
-                raise
-            job = jobs.start(
-                title=f"Upload of {len(tracks)} file(s)",
-                items=tracks,
-                label=lambda track: track.name,
-                work=ingest_uploaded,
-                cleanup=functools.partial(shutil.rmtree, folder, ignore_errors=True),
-            )
-            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_job", job.id)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": "Upload several tracks",
-            "form": form,
-            "max_track_bytes": conf.service_settings().api_max_track_bytes,
-        }
-        return TemplateResponse(request, "admin/catalog/song/upload_many.html", context)
-
-    def audio_view(self, request, song_id: int):
-        """The track's audio, for staff who may see songs (admin_view already requires staff)."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        return views.song_audio(request, get_object_or_404(Song, pk=song_id))
-
-    def job_view(self, request, job_id: str):
-        """A batch's progress; the page refreshes itself until the batch is done."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        job = jobs.get(job_id)
-        if job is None:
-            raise Http404("This server process knows no such batch (it may have been restarted).")
-        finished = job.finished  # read once: the outcomes below are complete when it is True
-        outcomes = list(job.outcomes)
-        failed = [outcome for outcome in outcomes if not outcome.ok]
-        if finished and not job.reported:
-            job.reported = True
-            summary = f"{job.title}: {len(outcomes) - len(failed)} done, {len(failed)} failed."
-            (messages.warning if failed else messages.success)(request, summary)
-            for outcome in failed:
-                messages.error(request, f"{outcome.label}: {outcome.message}")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": job.title,
-            "job": job,
-            "finished": finished,
-            "outcomes": outcomes,
-            "done": len(outcomes),
-            "failed": len(failed),
-            "refresh_s": 2,
-        }
-        return TemplateResponse(request, "admin/catalog/song/job.html", context)
+        job = jobs.start_refingerprinting(list(queryset))
+        return redirect(views.job_url_name(self), job.id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import SuspiciousFileOperation
-from django.utils.text import get_valid_filename
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.response import Response
@@ -16,7 +14,7 @@ from recognition.engine.audio import AudioDecodeError
 
 from . import selectors, services
 from .models import Song
-from .uploads import upload_on_disk
+from .permissions import CatalogueAccess, OpenOrSignedIn
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -81,15 +79,6 @@ class SongConflictSerializer(serializers.Serializer):
     song = SongSerializer()
 
 
-def storable_name(name: str) -> str:
-    """The upload's name, or "upload" where storage can make no file name of it (such as "%%%")."""
-    try:
-        get_valid_filename(name)
-    except SuspiciousFileOperation:
-        return "upload"
-    return name
-
-
 @extend_schema_view(
     list=extend_schema(responses={200: SongSerializer(many=True), **api.error_responses(401, 403)}),
     retrieve=extend_schema(responses={200: SongSerializer, **api.error_responses(401, 403, 404)}),
@@ -109,7 +98,7 @@ class SongViewSet(viewsets.ModelViewSet):
 
     queryset = Song.objects.all()
     serializer_class = SongSerializer
-    permission_classes = [api.CatalogueAccess]
+    permission_classes = [CatalogueAccess]
     filter_backends = [filters.SearchFilter, filters.OrderingFilter]
     search_fields = ["title", "artist"]
     ordering_fields = ["id", "title", "artist", "album", "duration_s", "fingerprint_count", "created_at"]
@@ -126,29 +115,24 @@ class SongViewSet(viewsets.ModelViewSet):
         form = SongUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         upload = form.validated_data["audio"]
-        api.refuse_oversized_upload(upload, max_bytes=conf.service_settings().api_max_track_bytes)
-        with upload_on_disk(upload) as path:
-            try:
-                result = services.ingest_file(
-                    path,
-                    title=form.validated_data.get("title") or None,
-                    artist=form.validated_data.get("artist") or None,
-                    album=form.validated_data.get("album") or None,
-                    keep_file=True,
-                    original_filename=storable_name(upload.name),
-                    max_duration_s=conf.service_settings().api_max_track_s,
-                )
-            except AudioDecodeError as exc:
-                raise api.not_audio(exc, path=path, name=upload.name) from exc
-            except services.TrackTooLong as exc:
-                raise api.PayloadTooLarge(
-                    f"{upload.name} is longer than the limit of {exc.max_duration_s:g} s of audio."
-                ) from exc
+        try:
+            result = services.ingest_upload(
+                upload,
+                title=form.validated_data.get("title") or None,
+                artist=form.validated_data.get("artist") or None,
+                album=form.validated_data.get("album") or None,
+            )
+        except services.TrackTooLarge as exc:
+            raise api.PayloadTooLarge(f"{upload.name} is {exc}.") from exc
+        except AudioDecodeError as exc:
+            raise api.not_audio(str(exc)) from exc
+        except services.TrackTooLong as exc:
+            raise api.PayloadTooLarge(str(exc)) from exc
         song = SongSerializer(result.song, context=self.get_serializer_context()).data
         if not result.created:
             return Response(
                 {
-                    "detail": f"This track is already in the catalogue as “{result.song}” (song {result.song.pk}).",
+                    "detail": result.already_catalogued,
                     "song_id": result.song.pk,
                     "song": song,
                 },
@@ -178,7 +162,7 @@ class CatalogueStatsSerializer(serializers.Serializer):
 class CatalogueStatsView(APIView):
     """Songs, fingerprints, hours of audio and database size."""
 
-    permission_classes = [api.OpenOrSignedIn]
+    permission_classes = [OpenOrSignedIn]
 
     @extend_schema(
         operation_id="stats", responses={200: CatalogueStatsSerializer, **api.error_responses(401, 403)}

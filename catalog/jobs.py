@@ -1,5 +1,8 @@
 """Admin batches (many uploads, re-fingerprinting) run in a background thread, progress kept in memory.
 
+The runner (start, get) knows nothing of songs; start_uploads and start_refingerprinting
+are the two batches the admin starts, each item a call to catalog.services.
+
 Deliberately small: the progress lives in this server process, so with several worker
 processes a progress page may land in another one and say it does not know the batch.
 Each item is written in its own transaction (catalog.services), so a batch cut short by
@@ -8,7 +11,9 @@ a restart leaves whole songs and the items not done yet, never half a song.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import uuid
 from collections import OrderedDict
@@ -18,6 +23,11 @@ from typing import Any
 
 from django.db import connections
 from django.utils import timezone
+
+from recognition import conf
+
+from . import services
+from .models import Song
 
 logger = logging.getLogger("jamjar.catalog")
 
@@ -124,3 +134,86 @@ def _run(job: Job, items: list, label: Callable, work: Callable, cleanup: Callab
             connections.close_all()  # this thread's database connections
             job.finished_at = timezone.now()
             job._done.set()
+
+
+@dataclass(frozen=True)
+class UploadedTrack:
+    """One file of an admin batch, spooled out of the request (which ends before the batch does)."""
+
+    name: str
+    path: str | None
+    problem: str | None = None
+
+
+def start_uploads(files: Sequence) -> Job:
+    """Spool the uploads now, catalogue them in the background; the size rule is checked here."""
+    tracks = spool_uploads(files)
+    return start(
+        title=f"Upload of {len(tracks)} file(s)",
+        items=tracks,
+        label=lambda track: track.name,
+        work=ingest_uploaded,
+        cleanup=lambda: remove_spooled(tracks),
+    )
+
+
+def spool_uploads(files: Sequence) -> list[UploadedTrack]:
+    """Each upload spooled (services.spool_upload), or the reason it will not be."""
+    tracks: list[UploadedTrack] = []
+    try:
+        for upload in files:
+            if upload.size == 0:
+                tracks.append(UploadedTrack(upload.name, None, "the file is empty"))
+                continue
+            try:
+                services.refuse_oversized_track(upload.size)
+            except services.TrackTooLarge as exc:
+                tracks.append(UploadedTrack(upload.name, None, str(exc)))
+                continue
+            tracks.append(UploadedTrack(upload.name, services.spool_upload(upload)))
+    except BaseException:
+        remove_spooled(tracks)
+        raise
+    return tracks
+
+
+def remove_spooled(tracks: Sequence[UploadedTrack]) -> None:
+    """Files of a batch still spooled (a batch cut short); ingest_spooled removes the rest."""
+    for track in tracks:
+        if track.path:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(track.path)
+
+
+def ingest_uploaded(track: UploadedTrack) -> str:
+    if track.problem:
+        raise ItemFailed(track.problem)
+    try:
+        result = services.ingest_spooled(track.path, name=track.name)
+    except services.AudioDecodeError as exc:
+        raise ItemFailed(f"not audio jamjar can read: {exc}") from exc
+    except services.TrackTooLong as exc:
+        raise ItemFailed(f"longer than the limit of {exc.max_duration_s:g} s of audio") from exc
+    song = result.song
+    if not result.created:
+        return result.already_catalogued
+    return f"catalogued as “{song}” (song {song.pk}, {song.fingerprint_count} fingerprints)"
+
+
+def start_refingerprinting(songs: Sequence[Song]) -> Job:
+    return start(
+        title=f"Re-fingerprinting {len(songs)} song(s) with {conf.fingerprint_params().version}",
+        items=songs,
+        label=str,
+        work=refingerprint,
+    )
+
+
+def refingerprint(song: Song) -> str:
+    try:
+        services.refingerprint_song(song)
+    except services.SourceMissing as exc:
+        raise ItemFailed(str(exc)) from exc
+    except services.AudioDecodeError as exc:
+        raise ItemFailed(f"not audio jamjar can read any more: {exc}") from exc
+    return f"{song.fingerprint_count} fingerprints ({song.params_version})"

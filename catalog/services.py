@@ -1,6 +1,8 @@
 """Writes to the catalogue: ingest, re-fingerprint and delete songs.
 
-Every door (admin, commands, API) writes through these functions.
+Every door (admin, commands, API) writes through these functions; every upload door (the
+admin's add form and batch upload, POST /api/songs/) through ingest_upload or
+spool_upload + ingest_spooled, so all of them apply one size rule and word a duplicate alike.
 """
 
 from __future__ import annotations
@@ -8,23 +10,27 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
+from jamjar_site.bodylimit import readable_size
 from recognition import conf
 from recognition.analysis import TrackAnalysis, TrackTooLong, analyse_file, title_from_filename
 from recognition.engine.audio import AudioDecodeError, file_sha1
 from recognition.engine.params import FingerprintParams
 
 from .models import Fingerprint, Song
+from .uploads import decode_error_for
 
 logger = logging.getLogger("jamjar.catalog")
 
@@ -32,10 +38,114 @@ logger = logging.getLogger("jamjar.catalog")
 INSERT_BATCH = 10_000
 
 
+# How every door says that an upload's content is catalogued already.
+ALREADY_CATALOGUED = "This track is already in the catalogue as “{song}” (song {song.pk})."
+
+# Spooled uploads and copies on their way into MEDIA_ROOT: hidden, and never a song's file.
+PARTIAL_PREFIX = ".partial-"
+
+
 @dataclass(frozen=True)
 class IngestResult:
     song: Song
     created: bool  # False: the same content was already catalogued
+
+    @property
+    def already_catalogued(self) -> str:
+        return ALREADY_CATALOGUED.format(song=self.song)
+
+
+class TrackTooLarge(Exception):
+    """An upload over JAMJAR["api_max_track_bytes"]; the message is a phrase each door frames:
+    "3,000,001 bytes, over the limit of 3,000,000 bytes (2.9 MB)"."""
+
+    def __init__(self, size_bytes: int, max_bytes: int) -> None:
+        super().__init__(
+            f"{size_bytes:,} bytes, over the limit of {max_bytes:,} bytes ({readable_size(max_bytes)})"
+        )
+        self.size_bytes = size_bytes
+        self.max_bytes = max_bytes
+
+
+def refuse_oversized_track(size_bytes: int) -> None:
+    """The size rule of every upload door (the API, the admin's form and its batches)."""
+    max_bytes = conf.service_settings().api_max_track_bytes
+    if size_bytes > max_bytes:
+        raise TrackTooLarge(size_bytes, max_bytes)
+
+
+def storable_name(name: str) -> str:
+    """The upload's name, or "upload" where storage can make no file name of it (such as "%%%")."""
+    try:
+        get_valid_filename(name)
+    except SuspiciousFileOperation:
+        return "upload"
+    return name
+
+
+def ingest_upload(
+    upload,
+    *,
+    title: str | None = None,
+    artist: str | None = None,
+    album: str | None = None,
+) -> IngestResult:
+    """Catalogue an uploaded track (a Django UploadedFile) and keep it in MEDIA_ROOT.
+
+    Raises TrackTooLarge before reading it, then as ingest_spooled.  The upload is
+    copied once, into the folder it is stored in, and moved into place.
+    """
+    refuse_oversized_track(upload.size)
+    path = spool_upload(upload)
+    return ingest_spooled(path, name=upload.name, title=title, artist=artist, album=album)
+
+
+def spool_upload(upload) -> str:
+    """Write an upload into the tracks folder under a hidden name with no extension; its path.
+
+    No extension: when the content names no format, ffmpeg falls back on the extension
+    (random bytes called x.sln decode as raw audio), and the content alone must decide what
+    is audio.  ingest_spooled takes the file over; until then it is the caller's to remove.
+    """
+    return _write_partial(_track_folder(Song(), "upload"), upload.chunks())
+
+
+def ingest_spooled(
+    path: str,
+    *,
+    name: str,
+    title: str | None = None,
+    artist: str | None = None,
+    album: str | None = None,
+) -> IngestResult:
+    """Catalogue a spooled upload, moving the file itself into place; it is gone afterwards,
+    whatever happened.
+
+    Raises AudioDecodeError and TrackTooLong (past JAMJAR["api_max_track_s"]) naming the
+    upload, not the spooled file.  Content already catalogued comes back created=False.
+    """
+    try:
+        return ingest_file(
+            path,
+            title=title,
+            artist=artist,
+            album=album,
+            keep_file=True,
+            move_file=True,
+            original_filename=storable_name(name),
+            max_duration_s=conf.service_settings().api_max_track_s,
+        )
+    except AudioDecodeError as exc:
+        raise AudioDecodeError(decode_error_for(exc, path=path, name=name)) from exc
+    except TrackTooLong as exc:
+        raise TrackTooLong(name, exc.max_duration_s) from exc
+    finally:
+        _remove(path)
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def ingest_file(
@@ -45,6 +155,7 @@ def ingest_file(
     artist: str | None = None,
     album: str | None = None,
     keep_file: bool = False,
+    move_file: bool = False,
     original_filename: str | None = None,
     params: FingerprintParams | None = None,
     max_duration_s: float | None = None,
@@ -52,7 +163,7 @@ def ingest_file(
     """Fingerprint one file and catalogue it, unless its content is already there.
 
     keep_file=True stores a copy in MEDIA_ROOT (admin and API uploads) so it can be
-    re-fingerprinted later.  Raises AudioDecodeError for anything that is not audio, and
+    re-fingerprinted later; move_file=True stores the file itself (a spooled upload).  Raises AudioDecodeError for anything that is not audio, and
     TrackTooLong (while decoding) for more than max_duration_s of audio.
     """
     params = params or conf.fingerprint_params()
@@ -67,6 +178,7 @@ def ingest_file(
         artist=artist,
         album=album,
         keep_file=keep_file,
+        move_file=move_file,
         original_filename=original_filename,
     )
 
@@ -78,6 +190,7 @@ def store_analysis(
     artist: str | None = None,
     album: str | None = None,
     keep_file: bool = False,
+    move_file: bool = False,
     original_filename: str | None = None,
 ) -> IngestResult:
     """Write a song and all its fingerprints in one transaction: all of it, or nothing.
@@ -101,7 +214,7 @@ def store_analysis(
     try:
         with transaction.atomic():
             if keep_file:
-                store_track_file(song, analysis.path, name)
+                store_track_file(song, analysis.path, name, move=move_file)
             if analysis.cover_jpeg:
                 song.cover.save(f"{analysis.sha1}.jpg", ContentFile(analysis.cover_jpeg), save=False)
             song.save()
@@ -126,26 +239,46 @@ class _MovableFile(File):
         return self.name
 
 
-def store_track_file(song: Song, source_path: str, name: str) -> None:
-    """Copy a track into MEDIA_ROOT as song.audio; a copy that fails (a full disk) leaves nothing.
-
-    The bytes go to a temporary file of our own beside the destination, then the storage
-    moves it into place under a free name.  Storage.save itself would leave a half-written
-    file behind under a name the caller never learns.
-    """
+def _track_folder(song: Song, name: str) -> str:
+    """The folder of MEDIA_ROOT a track of this name is stored in now, created if need be."""
     storage = song.audio.storage
-    target = song.audio.field.generate_filename(song, name)
-    folder = Path(storage.path(os.path.dirname(target)))
+    folder = Path(storage.path(os.path.dirname(song.audio.field.generate_filename(song, name))))
     folder.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=folder, prefix=".partial-")
+    return str(folder)
+
+
+def store_track_file(song: Song, source_path: str, name: str, *, move: bool = False) -> None:
+    """Put a track into MEDIA_ROOT as song.audio; a copy that fails (a full disk) leaves nothing.
+
+    The bytes go to a hidden file of our own beside the destination, then the storage moves
+    it into place under a free name.  Storage.save itself would leave a half-written file
+    behind under a name the caller never learns.  move=True: source_path is such a file
+    already (spool_upload), so the track is not copied again.
+    """
+    target = song.audio.field.generate_filename(song, name)
+    if move:
+        partial = source_path
+    else:
+        with open(source_path, "rb") as source:
+            partial = _write_partial(_track_folder(song, name), iter(lambda: source.read(1 << 20), b""))
     try:
-        with os.fdopen(handle, "wb") as out, open(source_path, "rb") as source:
-            shutil.copyfileobj(source, out, 1 << 20)
         with open(partial, "rb") as moving:
-            song.audio.name = storage.save(target, _MovableFile(moving, name=partial))
+            song.audio.name = song.audio.storage.save(target, _MovableFile(moving, name=partial))
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(partial)
+        _remove(partial)
+
+
+def _write_partial(folder: str, chunks: Iterable[bytes]) -> str:
+    """A hidden file in folder holding chunks; its path.  Removed again if writing fails."""
+    handle, path = tempfile.mkstemp(dir=folder, prefix=PARTIAL_PREFIX)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+    except BaseException:
+        _remove(path)
+        raise
+    return path
 
 
 def insert_fingerprints(song_id: int, hashes: np.ndarray, offsets_frames: np.ndarray) -> None:
@@ -243,13 +376,18 @@ def refingerprint_song(song: Song, *, params: FingerprintParams | None = None) -
 
 
 __all__ = [
+    "ALREADY_CATALOGUED",
     "AudioDecodeError",
     "IngestResult",
     "SourceMissing",
+    "TrackTooLarge",
     "TrackTooLong",
     "delete_songs",
     "ingest_file",
+    "ingest_spooled",
+    "ingest_upload",
     "insert_fingerprints",
     "refingerprint_song",
+    "spool_upload",
     "store_analysis",
 ]

@@ -1,4 +1,9 @@
-"""Files of the catalogue served over HTTP: cover thumbnails (public) and audio (staff, in the admin)."""
+"""The catalogue's pages: cover thumbnails (public) and, inside the admin, a song's audio
+(staff), the upload of many tracks and a batch's progress.
+
+The admin pages are mounted by SongAdmin.get_urls (SongAdminView.as_view(model_admin=...)),
+so they keep the admin's URLs, permissions and look.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,18 @@ import mimetypes
 import os
 import re
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views import View
 from django.views.decorators.http import require_safe
 
 from recognition import conf
 
-from . import services
+from . import jobs, services
+from .forms import ManyTracksForm
 from .models import Song
 
 # Covers are named after the content hash in their URL, so a browser may keep them a while.
@@ -112,3 +121,89 @@ def song_audio(request, song: Song) -> HttpResponse:
         mimetypes.guess_type(name)[0] or mimetypes.guess_type(path)[0] or "application/octet-stream"
     )
     return ranged_file_response(request, path, content_type=content_type)
+
+
+class SongAdminView(View):
+    """A page of SongAdmin's: model_admin is the SongAdmin that mounted it."""
+
+    model_admin = None
+
+    def page(self, request, template: str, **context) -> TemplateResponse:
+        context = {
+            **self.model_admin.admin_site.each_context(request),
+            "opts": self.model_admin.opts,
+            **context,
+        }
+        return TemplateResponse(request, f"admin/catalog/song/{template}", context)
+
+
+def job_url_name(model_admin) -> str:
+    return f"admin:{model_admin.opts.app_label}_{model_admin.opts.model_name}_job"
+
+
+class UploadManyView(SongAdminView):
+    """Several tracks at once: the files are copied out of the request, then fingerprinted in the background."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.model_admin.has_add_permission(request):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return self.form_page(request, ManyTracksForm())
+
+    def post(self, request):
+        form = ManyTracksForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.form_page(request, form)
+        job = jobs.start_uploads(form.cleaned_data["files"])
+        return redirect(job_url_name(self.model_admin), job.id)
+
+    def form_page(self, request, form: ManyTracksForm) -> TemplateResponse:
+        return self.page(
+            request,
+            "upload_many.html",
+            title="Upload several tracks",
+            form=form,
+            max_track_bytes=conf.service_settings().api_max_track_bytes,
+        )
+
+
+class JobView(SongAdminView):
+    """A batch's progress; the page refreshes itself until the batch is done."""
+
+    def get(self, request, job_id: str):
+        if not self.model_admin.has_view_or_change_permission(request):
+            raise PermissionDenied
+        job = jobs.get(job_id)
+        if job is None:
+            raise Http404("This server process knows no such batch (it may have been restarted).")
+        finished = job.finished  # read once: the outcomes below are complete when it is True
+        outcomes = list(job.outcomes)
+        failed = [outcome for outcome in outcomes if not outcome.ok]
+        if finished and not job.reported:
+            job.reported = True
+            summary = f"{job.title}: {len(outcomes) - len(failed)} done, {len(failed)} failed."
+            (messages.warning if failed else messages.success)(request, summary)
+            for outcome in failed:
+                messages.error(request, f"{outcome.label}: {outcome.message}")
+        return self.page(
+            request,
+            "job.html",
+            title=job.title,
+            job=job,
+            finished=finished,
+            outcomes=outcomes,
+            done=len(outcomes),
+            failed=len(failed),
+            refresh_s=2,
+        )
+
+
+class SongAudioView(SongAdminView):
+    """The track's audio, for staff who may see songs (admin_view already requires staff)."""
+
+    def get(self, request, song_id: int):
+        if not self.model_admin.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return song_audio(request, get_object_or_404(Song, pk=song_id))

@@ -1,4 +1,7 @@
-"""What every API view shares: who may do what, pagination, JSON errors and upload limits."""
+"""What every API view shares: pagination, JSON errors and request size limits.
+
+App-agnostic: the apps import this module, never the other way round (README "Layout").
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,10 @@ import errno
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.throttling import AnonRateThrottle
 
-from catalog.uploads import decode_error_for
 from jamjar_site.bodylimit import MULTIPART_OVERHEAD_BYTES, size_message
-from recognition import conf
-from recognition.engine.audio import AudioDecodeError
+from jamjar_site.outages import RETRY_AFTER_S, UNAVAILABLE_DETAIL, is_outage
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -47,28 +45,6 @@ class InsufficientStorage(exceptions.APIException):
 class Unavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "unavailable"
-
-
-# While the database or Redis is down: what the client is told, and when to try again.
-UNAVAILABLE_DETAIL = (
-    "The catalogue is unavailable right now (database or cache down): try again in a few seconds."
-)
-RETRY_AFTER_S = 5
-
-
-def is_outage(exc: BaseException) -> bool:
-    """A database or cache connection failure, as opposed to a bug."""
-    from django.db import DatabaseError, InterfaceError, OperationalError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
-
-    from recognition.limits import Unavailable as CountsUnavailable
-
-    if isinstance(
-        exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, CountsUnavailable)
-    ):
-        return True
-    return isinstance(exc, DatabaseError) and "connect" in str(exc).lower()
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -105,45 +81,10 @@ def exception_handler(exc, context):
     return response
 
 
-class OpenOrSignedIn(BasePermission):
-    """Anyone while JAMJAR["api_open"] is on (the default), else signed-in users only."""
-
-    def has_permission(self, request, view) -> bool:
-        return conf.service_settings().api_open or bool(request.user and request.user.is_authenticated)
-
-
-class CatalogueAccess(OpenOrSignedIn):
-    """Reads as OpenOrSignedIn; writes need a staff user or an API token.
-
-    Tokens are issued only by an administrator (`manage.py drf_create_token`, or the
-    admin), so holding one is the permission to write.
-    """
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
-            return super().has_permission(request, view)
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False
-        return bool(user.is_staff) or isinstance(request.successful_authenticator, TokenAuthentication)
-
-
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
-
-
-class AnonymousRecognitionThrottle(AnonRateThrottle):
-    """Anonymous recognitions per client address, at JAMJAR["api_anon_recognize_rate"].
-
-    The count lives in Django's default cache: per process unless CACHES is shared.
-    """
-
-    scope = "anon_recognize"
-
-    def get_rate(self) -> str | None:
-        return conf.service_settings().api_anon_recognize_rate
 
 
 def refuse_oversized_body(request, *, max_bytes: int) -> None:
@@ -165,6 +106,6 @@ def refuse_oversized_upload(upload, *, max_bytes: int) -> None:
         raise PayloadTooLarge(size_message(upload.size, max_bytes, what=upload.name))
 
 
-def not_audio(exc: AudioDecodeError, *, path: str, name: str) -> NotAudio:
-    """A 415 that names the upload, not the temporary file it was read from."""
-    return NotAudio(f"This is not audio jamjar can decode: {decode_error_for(exc, path=path, name=name)}")
+def not_audio(reason: str) -> NotAudio:
+    """A 415 giving the decoder's reason, which names the upload (catalog.uploads.decode_error_for)."""
+    return NotAudio(f"This is not audio jamjar can decode: {reason}")

@@ -11,12 +11,13 @@ from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 
 from jamjar_site.bodylimit import BodyLimitMiddleware
+from recognition import conf
 from recognition.consumers import OriginOrTokenValidator
 from recognition.routing import websocket_urlpatterns
 
 application = ProtocolTypeRouter(
     {
-        "http": BodyLimitMiddleware(django_asgi_app),
+        "http": BodyLimitMiddleware(django_asgi_app, limits=conf.service_settings),
         # The session's user, so that api_open can be enforced and the log can say who asked.
         "websocket": OriginOrTokenValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

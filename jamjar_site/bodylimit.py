@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import Protocol
 
 from django.template.defaultfilters import filesizeformat
-
-from recognition import conf
 
 # A multipart body carries the file plus boundaries, part headers and the small text fields.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
-def body_limit_bytes(path: str, service: conf.ServiceSettings, *, multipart: bool = False) -> int:
+class BodyLimits(Protocol):
+    """The settings this middleware reads (recognition.conf.ServiceSettings has them)."""
+
+    api_max_clip_bytes: int
+    api_max_track_bytes: int
+    admin_max_upload_bytes: int
+    max_request_bytes: int
+    request_body_timeout_s: float
+
+
+def body_limit_bytes(path: str, service: BodyLimits, *, multipart: bool = False) -> int:
     """The largest request body taken on this path."""
     overhead = MULTIPART_OVERHEAD_BYTES if multipart else 0
     if path.startswith("/api/recognize/"):
@@ -62,13 +72,17 @@ async def send_json(send, status: int, detail: str) -> None:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app) -> None:
+    """limits() is called for each request (so settings overridden in tests apply); asgi.py
+    passes recognition.conf.service_settings, this module imports no app."""
+
+    def __init__(self, app, *, limits: Callable[[], BodyLimits]) -> None:
         self.app = app
+        self.limits = limits
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        service = conf.service_settings()
+        service = self.limits()
         headers = dict(scope["headers"])
         multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/")
         limit = body_limit_bytes(scope["path"], service, multipart=multipart)

@@ -7,7 +7,7 @@ import uuid
 
 from django.http import JsonResponse
 
-from jamjar_site.api import RETRY_AFTER_S, UNAVAILABLE_DETAIL, is_outage
+from jamjar_site.outages import RETRY_AFTER_S, UNAVAILABLE_DETAIL, is_outage
 
 logger = logging.getLogger("jamjar.api")
 

@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["jamjar_site.api.CatalogueAccess"],
+    "DEFAULT_PERMISSION_CLASSES": ["catalog.permissions.CatalogueAccess"],
     "DEFAULT_PAGINATION_CLASS": "jamjar_site.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "jamjar_site.api.exception_handler",

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.admin import thousands
+from catalog.formats import thousands
 
 from .models import Recognition
 from .output import format_offset

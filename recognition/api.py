@@ -15,10 +15,11 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 
-from catalog.uploads import upload_on_disk
+from catalog.permissions import OpenOrSignedIn
+from catalog.uploads import decode_error_for, upload_on_disk
 from jamjar_site import api
 
 from . import conf, output, services
@@ -123,11 +124,23 @@ class RecognitionAnswerSerializer(serializers.Serializer):
     timings = TimingsSerializer()
 
 
+class AnonymousRecognitionThrottle(AnonRateThrottle):
+    """Anonymous recognitions per client address, at JAMJAR["api_anon_recognize_rate"].
+
+    The count lives in Django's default cache: per process unless CACHES is shared.
+    """
+
+    scope = "anon_recognize"
+
+    def get_rate(self) -> str | None:
+        return conf.service_settings().api_anon_recognize_rate
+
+
 class RecognizeView(APIView):
     """Name the song in a clip: a file upload, or raw 16-bit little-endian mono PCM."""
 
-    permission_classes = [api.OpenOrSignedIn]
-    throttle_classes = [api.AnonymousRecognitionThrottle]
+    permission_classes = [OpenOrSignedIn]
+    throttle_classes = [AnonymousRecognitionThrottle]
     parser_classes = [MultiPartParser, PCM16Parser, L16Parser]
 
     def initial(self, request, *args, **kwargs):
@@ -188,7 +201,7 @@ class RecognizeView(APIView):
                 # One second more than allowed, so that a longer clip shows as one.
                 result = services.recognize_file(path, seconds=service.api_max_clip_s + 1.0)
             except AudioDecodeError as exc:
-                raise api.not_audio(exc, path=path, name=upload.name) from exc
+                raise api.not_audio(decode_error_for(exc, path=path, name=upload.name)) from exc
         refuse_long_clip(result.seconds, service=service)
         return result, upload.name
 

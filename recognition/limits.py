@@ -10,10 +10,12 @@ import time
 
 from django.core.cache import cache
 
+from jamjar_site.outages import Outage
+
 PERIOD_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class Unavailable(Exception):
+class Unavailable(Outage):
     """The cache (Redis) cannot be reached: the caller answers "try again later"."""
 
 
