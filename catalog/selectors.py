@@ -53,15 +53,10 @@ def fingerprint_rows(
     return table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
 
 
-def songs_by_id(song_ids: Iterable[int]) -> dict[int, Song]:
-    return {song.pk: song for song in Song.objects.filter(pk__in=list(song_ids)).defer("peaks")}
-
-
-def packed_peaks(song_ids: Iterable[int]) -> dict[int, bytes]:
-    """song id -> its packed peaks (recognition.engine.verify.pack_peaks); b"" for a song
-    catalogued before peaks were kept.  Songs not in the catalogue are left out."""
-    rows = Song.objects.filter(pk__in=list(song_ids)).values_list("pk", "peaks")
-    return {pk: bytes(peaks or b"") for pk, peaks in rows}
+def songs_by_id(song_ids: Iterable[int], *, with_peaks: bool = False) -> dict[int, Song]:
+    """Songs by id; their packed peaks (Song.peaks) are only read with_peaks."""
+    songs = Song.objects.filter(pk__in=list(song_ids))
+    return {song.pk: song for song in (songs if with_peaks else songs.defer("peaks"))}
 
 
 def songs_by_sha1(sha1s: Iterable[str]) -> dict[str, tuple[int, float]]:

@@ -342,11 +342,13 @@ class ListeningSession:
             return None
         missing = {c.song_id for c in candidates} - set(self._song_peaks)
         if missing:
+            # the songs are read once, with their peaks, for verifying and describing alike
             started = time.perf_counter()
-            packed = selectors.packed_peaks(missing)
+            songs = selectors.songs_by_id(missing, with_peaks=True)
             self.timings.lookup_s += time.perf_counter() - started
+            self._songs.update(songs)
             for song_id in missing:
-                data = packed.get(song_id, b"")
+                data = bytes(songs[song_id].peaks) if song_id in songs else b""
                 self._song_peaks[song_id] = unpack_peaks(data) if data else None
         song_peaks = [self._song_peaks[c.song_id] for c in candidates]
         if any(peaks is None for peaks in song_peaks):
@@ -368,17 +370,22 @@ class ListeningSession:
     def result(self) -> RecognitionResult:
         started, lookup_before_s = time.perf_counter(), self.timings.lookup_s
         candidates = self._tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames)
-        z_scores = self._verify(candidates)
-        rule = self.service.verification_rule
-        decision = decide(
-            candidates,
-            min_aligned_votes=self.service.min_aligned_votes,
-            min_margin=self.service.min_margin,
-            chance_votes_factor=self.service.chance_votes_factor,
-            total_votes=self._tally.total_votes,
-            z_scores=z_scores,
-            verification=rule,
-        )
+        vote_rule = {
+            "min_aligned_votes": self.service.min_aligned_votes,
+            "min_margin": self.service.min_margin,
+            "chance_votes_factor": self.service.chance_votes_factor,
+            "total_votes": self._tally.total_votes,
+        }
+        decision = decide(candidates, **vote_rule)
+        rule, z_scores = self.service.verification_rule, None
+        if rule is not None and candidates:
+            # An answer of the vote rule only needs its own check; otherwise every candidate
+            # is weighed, as long as one has the votes verification asks for.
+            if decision.is_match:
+                z_scores = self._verify(candidates[:1])
+            elif max(c.aligned_votes for c in candidates) >= rule.min_votes:
+                z_scores = self._verify(candidates)
+            decision = decide(candidates, **vote_rule, z_scores=z_scores, verification=rule)
         if decision.index:  # verification named another candidate than the one with most votes
             z_scores, candidates = _first(z_scores, decision.index), _first(candidates, decision.index)
         ratios: dict[int, float] = {}

@@ -177,15 +177,16 @@ def decide(
     - at least min_margin times the runner-up song's aligned votes (the runner-up stands
       for what similar but different music scores in this catalogue).
 
-    Given z_scores (one per candidate, engine.verify) and a verification rule, the
-    verification can overrule the votes either way (see VerificationRule).
+    Given z_scores (engine.verify) of the first len(z_scores) candidates and a verification
+    rule, the verification can overrule the votes either way (see VerificationRule); only
+    those candidates are weighed against each other.
     """
     if not candidates:
         return Decision(False, "no hash of the query is in the catalogue")
     best = candidates[0]
     runner_up = candidates[1].aligned_votes if len(candidates) > 1 else 0
     needed = min_aligned_votes + chance_votes_factor * float(np.sqrt(max(total_votes, 0)))
-    verifying = verification is not None and z_scores is not None and len(z_scores) == len(candidates)
+    verifying = verification is not None and bool(z_scores) and len(z_scores) <= len(candidates)
     if best.aligned_votes < needed:
         refused = Decision(False, f"{best.aligned_votes} aligned votes, fewer than the {needed:.1f} needed")
     elif best.aligned_votes < min_margin * runner_up:
