@@ -27,6 +27,9 @@ class Song(models.Model):
         help_text="Thumbnail (JPEG) of the picture embedded in the file, if any.",
     )
     fingerprint_count = models.PositiveIntegerField(default=0)
+    # The peaks the hashes were made from, packed two bytes a peak (recognition.engine.verify):
+    # matching checks its best candidates against them.  Empty for songs catalogued before.
+    peaks = models.BinaryField(blank=True, default=b"", editable=False)
     params_version = models.CharField(max_length=32, db_index=True)
     fingerprinted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

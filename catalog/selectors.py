@@ -53,8 +53,10 @@ def fingerprint_rows(
     return table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
 
 
-def songs_by_id(song_ids: Iterable[int]) -> dict[int, Song]:
-    return {song.pk: song for song in Song.objects.filter(pk__in=list(song_ids))}
+def songs_by_id(song_ids: Iterable[int], *, with_peaks: bool = False) -> dict[int, Song]:
+    """Songs by id; their packed peaks (Song.peaks) are only read with_peaks."""
+    songs = Song.objects.filter(pk__in=list(song_ids))
+    return {song.pk: song for song in (songs if with_peaks else songs.defer("peaks"))}
 
 
 def songs_by_sha1(sha1s: Iterable[str]) -> dict[str, tuple[int, float]]:

@@ -208,6 +208,7 @@ def store_analysis(
         original_filename=name[:512],
         source_path="" if keep_file else str(Path(analysis.path).resolve())[:1024],
         fingerprint_count=len(analysis.hashes),
+        peaks=analysis.peaks,
         params_version=analysis.params_version,
         fingerprinted_at=timezone.now(),
     )
@@ -364,10 +365,18 @@ def refingerprint_song(song: Song, *, params: FingerprintParams | None = None) -
         delete_fingerprints([song.pk])
         insert_fingerprints(song.pk, analysis.hashes, analysis.offsets_frames)
         song.fingerprint_count = len(analysis.hashes)
+        song.peaks = analysis.peaks
         song.params_version = analysis.params_version
         song.duration_s = analysis.duration_s
         song.fingerprinted_at = timezone.now()
-        fields = ["fingerprint_count", "params_version", "duration_s", "fingerprinted_at", "updated_at"]
+        fields = [
+            "fingerprint_count",
+            "peaks",
+            "params_version",
+            "duration_s",
+            "fingerprinted_at",
+            "updated_at",
+        ]
         if not song.cover and analysis.cover_jpeg:  # songs catalogued before covers were read
             song.cover.save(f"{song.sha1}.jpg", ContentFile(analysis.cover_jpeg), save=False)
             fields.append("cover")

@@ -16,6 +16,7 @@ import numpy as np
 from .engine.audio import decode_chunks, file_sha1
 from .engine.params import FingerprintParams
 from .engine.stream import Hashes, StreamingFingerprinter
+from .engine.verify import pack_peaks
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class TrackAnalysis:
     hashes: np.ndarray  # int64 [shape=(n,)]
     offsets_frames: np.ndarray  # int64 [shape=(n,)]
     params_version: str
+    peaks: bytes = b""  # the peaks the hashes were paired from, engine.verify.pack_peaks
     cover_jpeg: bytes | None = None  # the embedded picture as a thumbnail, if the file has one
 
 
@@ -164,6 +166,7 @@ def analyse_file(
         parts.append(fingerprinter.push(chunk))
     parts.append(fingerprinter.flush())
     hashes = Hashes.concat(parts)
+    peaks = fingerprinter.peaks()
     return TrackAnalysis(
         path=str(path),
         sha1=sha1,
@@ -172,5 +175,6 @@ def analyse_file(
         hashes=hashes.hashes,
         offsets_frames=hashes.offsets_frames,
         params_version=params.version,
+        peaks=pack_peaks(peaks.frames, peaks.bins),
         cover_jpeg=read_cover(path),
     )

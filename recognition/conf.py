@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from .engine.matching import VerificationRule
 from .engine.params import FingerprintParams
 
 FINGERPRINT_KEYS = frozenset(f.name for f in dataclasses.fields(FingerprintParams))
@@ -30,6 +31,21 @@ class ServiceSettings:
     min_margin: float = 2.0
     #: votes are counted within +- this many frames of an offset
     tolerance_frames: int = 1
+    #: verification (README "Verification"): the top_n candidates are checked peak by peak
+    #: against the song's own peaks; False leaves the vote rule alone
+    verify: bool = True
+    #: a query peak within +- this many frames and bins of a song peak is a hit
+    verify_tolerance_frames: int = 1
+    verify_tolerance_bins: int = 0
+    #: an answer of the vote rule whose verification z is below this is refused ...
+    verify_reject_below_z: float = 3.0
+    #: ... and when the vote rule names none, the candidate that verifies best is named with
+    #: this many aligned votes ...
+    verify_min_votes: int = 4
+    #: ... a verification z of at least this ...
+    verify_min_z: float = 7.0
+    #: ... and this much more z than any other candidate
+    verify_z_margin: float = 4.0
     #: speed search (README "Speed, tempo and pitch"): a query with no answer is also tried
     #: stretched by up to +- this many percent (0: off) ...
     speed_search_percent: float = 5.0
@@ -109,10 +125,32 @@ class ServiceSettings:
         if self.speed_search_percent >= 50:
             raise ValueError("speed_search_percent must be below 50")
 
+    @property
+    def verification_rule(self) -> VerificationRule | None:
+        """The verification's part of the no-match rule, None when verification is off."""
+        if not self.verify:
+            return None
+        return VerificationRule(
+            reject_below_z=self.verify_reject_below_z,
+            min_votes=self.verify_min_votes,
+            min_z=self.verify_min_z,
+            z_margin=self.verify_z_margin,
+        )
+
 
 # Settings where 0 means something (no votes needed, no tolerance).
 NON_NEGATIVE = frozenset(
-    {"min_aligned_votes", "chance_votes_factor", "tolerance_frames", "min_listen_s", "speed_search_percent"}
+    {
+        "min_aligned_votes",
+        "chance_votes_factor",
+        "tolerance_frames",
+        "min_listen_s",
+        "speed_search_percent",
+        "verify_tolerance_frames",
+        "verify_tolerance_bins",
+        "verify_reject_below_z",
+        "verify_z_margin",
+    }
 )
 
 SERVICE_KEYS = frozenset(f.name for f in dataclasses.fields(ServiceSettings))

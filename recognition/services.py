@@ -24,6 +24,7 @@ from .engine.params import FingerprintParams
 from .engine.resample import StreamResampler
 from .engine.speed import fit_time_ratio, stretch_factors
 from .engine.stream import Hashes, StreamingFingerprinter
+from .engine.verify import occupancy, unpack_peaks, verify
 
 logger = logging.getLogger("jamjar.recognition")
 
@@ -171,6 +172,7 @@ class ListeningSession:
         self.query_hashes = 0
         self.timings = Timings()
         self._songs: dict = {}
+        self._song_peaks: dict[int, tuple[np.ndarray, np.ndarray] | None] = {}  # None: none stored
         self._last_match: Match | None = None
         self.finished = False
         self._hashes: list[Hashes] = []  # the query's hashes, for fitting the time ratio
@@ -333,16 +335,59 @@ class ListeningSession:
         self.timings.lookup_s += looked_up - started
         self.timings.align_s += time.perf_counter() - looked_up
 
-    def result(self) -> RecognitionResult:
-        started = time.perf_counter()
-        candidates = self._tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames)
-        decision = decide(
-            candidates,
-            min_aligned_votes=self.service.min_aligned_votes,
-            min_margin=self.service.min_margin,
-            chance_votes_factor=self.service.chance_votes_factor,
-            total_votes=self._tally.total_votes,
+    def _verify(self, candidates: list[Candidate]) -> list[float] | None:
+        """The verification z of each candidate (engine.verify), or None when verification is
+        off or a candidate's song has no stored peaks (catalogued before they were kept)."""
+        if not candidates or not self.service.verify:
+            return None
+        missing = {c.song_id for c in candidates} - set(self._song_peaks)
+        if missing:
+            # the songs are read once, with their peaks, for verifying and describing alike
+            started = time.perf_counter()
+            songs = selectors.songs_by_id(missing, with_peaks=True)
+            self.timings.lookup_s += time.perf_counter() - started
+            self._songs.update(songs)
+            for song_id in missing:
+                data = bytes(songs[song_id].peaks) if song_id in songs else b""
+                self._song_peaks[song_id] = unpack_peaks(data) if data else None
+        song_peaks = [self._song_peaks[c.song_id] for c in candidates]
+        if any(peaks is None for peaks in song_peaks):
+            return None
+        peaks = self._fingerprinter.peaks()
+        occupied = occupancy(
+            peaks.frames,
+            peaks.bins,
+            n_frames=self._fingerprinter.frames_done,
+            n_bins=self.params.window // 2 + 1,
+            dt_frames=self.service.verify_tolerance_frames,
+            df_bins=self.service.verify_tolerance_bins,
         )
+        return [
+            verify(occupied, frames, bins, offset_frames=c.offset_frames).z
+            for c, (frames, bins) in zip(candidates, song_peaks, strict=True)
+        ]
+
+    def result(self) -> RecognitionResult:
+        started, lookup_before_s = time.perf_counter(), self.timings.lookup_s
+        candidates = self._tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames)
+        vote_rule = {
+            "min_aligned_votes": self.service.min_aligned_votes,
+            "min_margin": self.service.min_margin,
+            "chance_votes_factor": self.service.chance_votes_factor,
+            "total_votes": self._tally.total_votes,
+        }
+        decision = decide(candidates, **vote_rule)
+        rule, z_scores = self.service.verification_rule, None
+        if rule is not None and candidates:
+            # An answer of the vote rule only needs its own check; otherwise every candidate
+            # is weighed, as long as one has the votes verification asks for.
+            if decision.is_match:
+                z_scores = self._verify(candidates[:1])
+            elif max(c.aligned_votes for c in candidates) >= rule.min_votes:
+                z_scores = self._verify(candidates)
+            decision = decide(candidates, **vote_rule, z_scores=z_scores, verification=rule)
+        if decision.index:  # verification named another candidate than the one with most votes
+            z_scores, candidates = _first(z_scores, decision.index), _first(candidates, decision.index)
         ratios: dict[int, float] = {}
         self._answered_by_speed = False
         if not decision.is_match and self._speed:
@@ -352,10 +397,16 @@ class ListeningSession:
                 self._answered_by_speed = True
                 candidates = [entry[0] for entry in self._speed[: self.top_n]]
                 ratios = {entry[0].song_id: entry[1].factor for entry in self._speed[: self.top_n]}
-        self.timings.align_s += time.perf_counter() - started
+        # the peaks verification read are lookup time, already counted
+        self.timings.align_s += time.perf_counter() - started - (self.timings.lookup_s - lookup_before_s)
         matches = self._describe(
             candidates, ratios, total_votes=self._tally.total_votes, speed=self._answered_by_speed
         )
+        if decision.verified and matches and matches[0].song_id == candidates[0].song_id:
+            # named by its verification: its margin is over the verification's bar, not the votes'
+            bar_z = max(rule.min_z, max(z_scores[1:], default=0.0) + rule.z_margin)
+            margin = math.floor(z_scores[0] / bar_z * 1000) / 1000
+            matches[0] = dataclasses.replace(matches[0], rule_margin=margin)
         return RecognitionResult(
             match=matches[0] if decision.is_match and matches else None,
             matches=matches,
@@ -422,6 +473,11 @@ class ListeningSession:
                 )
             )
         return described
+
+
+def _first(items: list, index: int) -> list:
+    """items with items[index] moved to the front."""
+    return [items[index], *items[:index], *items[index + 1 :]]
 
 
 def recognize_samples(samples: np.ndarray, **session_options) -> RecognitionResult:

@@ -137,6 +137,26 @@ class Decision:
 
     is_match: bool
     reason: str
+    #: named on the strength of its verification, with fewer votes than the vote rule asks
+    verified: bool = False
+    #: which candidate is named (verification may name another than the one with most votes)
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class VerificationRule:
+    """How verification (engine.verify) changes the no-match rule; z is Verification.z.
+
+    A candidate the vote rule names is refused when its z is below reject_below_z.  When
+    the vote rule names none, the candidate that verifies best is named if it has at least
+    min_votes aligned votes, a z of at least min_z, and a z at least z_margin above every
+    other candidate's.
+    """
+
+    reject_below_z: float
+    min_votes: int
+    min_z: float
+    z_margin: float
 
 
 def decide(
@@ -146,6 +166,8 @@ def decide(
     min_margin: float,
     chance_votes_factor: float = 0.0,
     total_votes: int = 0,
+    z_scores: list[float] | None = None,
+    verification: VerificationRule | None = None,
 ) -> Decision:
     """The no-match rule.  The best candidate is a match when it has
 
@@ -154,16 +176,38 @@ def decide(
       (roughly as the square root of the hits), and
     - at least min_margin times the runner-up song's aligned votes (the runner-up stands
       for what similar but different music scores in this catalogue).
+
+    Given z_scores (engine.verify) of the first len(z_scores) candidates and a verification
+    rule, the verification can overrule the votes either way (see VerificationRule); only
+    those candidates are weighed against each other.
     """
     if not candidates:
         return Decision(False, "no hash of the query is in the catalogue")
     best = candidates[0]
     runner_up = candidates[1].aligned_votes if len(candidates) > 1 else 0
     needed = min_aligned_votes + chance_votes_factor * float(np.sqrt(max(total_votes, 0)))
+    verifying = verification is not None and bool(z_scores) and len(z_scores) <= len(candidates)
     if best.aligned_votes < needed:
-        return Decision(False, f"{best.aligned_votes} aligned votes, fewer than the {needed:.1f} needed")
-    if best.aligned_votes < min_margin * runner_up:
-        return Decision(
+        refused = Decision(False, f"{best.aligned_votes} aligned votes, fewer than the {needed:.1f} needed")
+    elif best.aligned_votes < min_margin * runner_up:
+        refused = Decision(
             False, f"{best.aligned_votes} aligned votes, not {min_margin}x the runner-up's {runner_up}"
         )
-    return Decision(True, "")
+    elif verifying and z_scores[0] < verification.reject_below_z:
+        return Decision(
+            False,
+            f"{best.aligned_votes} aligned votes, but its peaks do not verify "
+            f"(z {z_scores[0]:.1f}, below {verification.reject_below_z})",
+        )
+    else:
+        return Decision(True, "")
+    if verifying:
+        index = int(np.argmax(z_scores))
+        others = z_scores[:index] + z_scores[index + 1 :]
+        if (
+            candidates[index].aligned_votes >= verification.min_votes
+            and z_scores[index] >= verification.min_z
+            and z_scores[index] >= max(others, default=0.0) + verification.z_margin
+        ):
+            return Decision(True, "", verified=True, index=index)
+    return refused

@@ -41,6 +41,17 @@ class Hashes:
         )
 
 
+@dataclass(frozen=True)
+class Peaks:
+    """Peaks kept by the density cap: frame and bin of each, int64 [shape=(n,)], by frame then bin."""
+
+    frames: np.ndarray
+    bins: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+
 class StreamingFingerprinter:
     """Turns a stream of mono samples at params.sample_rate_hz into (hash, offset) pairs.
 
@@ -64,6 +75,7 @@ class StreamingFingerprinter:
         self._raw = (_EMPTY_I, _EMPTY_I, np.zeros(0, dtype=np.float32))
         self._blocks_done = 0  # frames below this have been density-capped
         self._kept = (_EMPTY_I, _EMPTY_I)
+        self._capped: list[tuple[np.ndarray, np.ndarray]] = []  # every peak the cap kept, for peaks()
         self._anchors_done = 0  # anchors below this frame have been paired
         self._finished = False
 
@@ -71,6 +83,19 @@ class StreamingFingerprinter:
     def seconds_received(self) -> float:
         """Audio fed so far, in seconds."""
         return (self._n_frames * self.params.hop + len(self._samples)) / self.params.sample_rate_hz
+
+    @property
+    def frames_done(self) -> int:
+        """Frames whose peaks are final: peaks() holds every peak below this frame, and no other."""
+        return self._blocks_done
+
+    def peaks(self) -> Peaks:
+        """Every peak the density cap has kept so far (the hashes' anchors and targets)."""
+        if len(self._capped) > 1:
+            self._capped = [tuple(np.concatenate(parts) for parts in zip(*self._capped, strict=True))]
+        if not self._capped:
+            return Peaks(_EMPTY_I, _EMPTY_I)
+        return Peaks(*self._capped[0])
 
     def push(self, samples: np.ndarray) -> Hashes:
         """Add float32 mono samples [shape=(n,)]; return the hashes they completed."""
@@ -136,9 +161,11 @@ class StreamingFingerprinter:
             chosen = cap_density(
                 frames[ready], bins[ready], strength[ready], block_frames=block, per_block=self._per_block
             )
+            new_frames, new_bins = frames[ready][chosen], bins[ready][chosen]
+            self._capped.append((new_frames, new_bins))
             self._kept = (
-                np.concatenate([self._kept[0], frames[ready][chosen]]),
-                np.concatenate([self._kept[1], bins[ready][chosen]]),
+                np.concatenate([self._kept[0], new_frames]),
+                np.concatenate([self._kept[1], new_bins]),
             )
             self._raw = tuple(a[~ready] for a in self._raw)
             self._blocks_done = cap_upto

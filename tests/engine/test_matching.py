@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recognition.engine.matching import Candidate, OffsetTally, decide, offset_votes
+from recognition.engine.matching import (
+    Candidate,
+    Decision,
+    OffsetTally,
+    VerificationRule,
+    decide,
+    offset_votes,
+)
 
 
 def i64(values):
@@ -155,3 +162,57 @@ def test_decide_needs_more_votes_when_the_query_drew_more_chance_hits():
     )
     assert not refused.is_match
     assert "11.0 needed" in refused.reason
+
+
+RULE = VerificationRule(reject_below_z=3.0, min_votes=4, min_z=7.0, z_margin=4.0)
+
+
+def test_verification_names_a_candidate_with_too_few_votes_for_the_vote_rule():
+    candidates = [Candidate(1, 100, 6), Candidate(2, 7, 4), Candidate(3, 9, 3)]
+    assert not decide(candidates, min_aligned_votes=10, min_margin=2.0).is_match
+    decision = decide(
+        candidates, min_aligned_votes=10, min_margin=2.0, z_scores=[9.5, 2.0, 5.4], verification=RULE
+    )
+    assert decision == Decision(True, "", verified=True, index=0)
+
+
+def test_verification_may_name_a_candidate_with_fewer_votes_than_the_first():
+    candidates = [Candidate(1, 100, 6), Candidate(2, 7, 5), Candidate(3, 9, 3)]
+    decision = decide(
+        candidates, min_aligned_votes=10, min_margin=2.0, z_scores=[1.0, 12.0, 0.5], verification=RULE
+    )
+    assert decision.is_match and decision.verified and decision.index == 1
+
+
+@pytest.mark.parametrize(
+    ("z_scores", "votes"),
+    [
+        ([6.9, 0.0, 0.0], 6),  # z below min_z
+        ([9.0, 5.5, 0.0], 6),  # not z_margin above another candidate
+        ([9.0, 0.0, 0.0], 3),  # too few votes even for verification
+    ],
+)
+def test_verification_that_is_not_strong_enough_leaves_the_refusal(z_scores, votes):
+    candidates = [Candidate(1, 100, votes), Candidate(2, 7, 2), Candidate(3, 9, 1)]
+    decision = decide(candidates, min_aligned_votes=10, min_margin=2.0, z_scores=z_scores, verification=RULE)
+    assert not decision.is_match
+    assert "fewer than the 10.0 needed" in decision.reason
+
+
+def test_a_vote_answer_whose_peaks_do_not_verify_is_refused():
+    candidates = [Candidate(1, 100, 14), Candidate(2, 7, 5)]
+    assert decide(
+        candidates, min_aligned_votes=10, min_margin=2.0, z_scores=[3.5, 0.0], verification=RULE
+    ).is_match
+    decision = decide(
+        candidates, min_aligned_votes=10, min_margin=2.0, z_scores=[2.9, 0.0], verification=RULE
+    )
+    assert not decision.is_match
+    assert "do not verify (z 2.9, below 3.0)" in decision.reason
+
+
+def test_without_z_scores_the_rule_is_the_vote_rule():
+    candidates = [Candidate(1, 100, 14), Candidate(2, 7, 5)]
+    assert decide(candidates, min_aligned_votes=10, min_margin=2.0, verification=RULE) == Decision(True, "")
+    weak = [Candidate(1, 100, 6)]
+    assert not decide(weak, min_aligned_votes=10, min_margin=2.0, z_scores=None, verification=RULE).is_match

@@ -1,0 +1,82 @@
+"""Verification in the matcher: songs keep their peaks, short noisy clips are named, unknown music is not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from catalog.models import Song
+from recognition import conf, degrade, services
+from recognition.engine.resample import resample
+from recognition.engine.verify import unpack_peaks
+from tests.audio_fixtures import synth_song
+from tests.conftest import SONG_RATE_HZ, SONG_SECONDS
+
+pytestmark = pytest.mark.django_db
+
+
+def engine_song(seed):
+    rate_hz = conf.fingerprint_params().sample_rate_hz
+    song = synth_song(seed, duration_s=SONG_SECONDS, sample_rate_hz=SONG_RATE_HZ)
+    return resample(song, in_rate_hz=SONG_RATE_HZ, out_rate_hz=rate_hz)
+
+
+def degraded_clip(seed, condition, *, start_s, seconds, rng_seed=5):
+    rate_hz = conf.fingerprint_params().sample_rate_hz
+    name, options = degrade.parse_condition(condition)
+    ratio = degrade.speed_ratio(name, **options)
+    clip = engine_song(seed)[int(start_s * rate_hz) : int((start_s + seconds * ratio) * rate_hz)]
+    return degrade.apply_condition(
+        condition, clip, sample_rate_hz=rate_hz, rng=np.random.default_rng(rng_seed)
+    )
+
+
+def test_catalogued_songs_keep_their_peaks_at_two_bytes_each(catalogue):
+    params = conf.fingerprint_params()
+    for song in Song.objects.all():
+        data = bytes(song.peaks)
+        frames, bins = unpack_peaks(data)
+        assert len(data) == 2 * len(frames)  # no gap in these songs is long enough for a skip entry
+        assert (
+            0.5 * params.peaks_per_s * song.duration_s < len(frames) <= params.peaks_per_s * song.duration_s
+        )
+        assert frames.max() < song.duration_s * params.frames_per_s
+        assert bins.min() >= round(params.min_freq_hz * params.window / params.sample_rate_hz)
+
+
+def test_a_short_phone_clip_too_few_votes_for_the_rule_is_named_by_its_verification(
+    catalogue, song_files, settings
+):
+    clip = degraded_clip(12, "phone", start_s=8.0, seconds=2.0)
+    settings.JAMJAR = {"verify": False, "speed_search_percent": 0}
+    refused = services.recognize_samples(clip)
+    assert refused.match is None
+    assert "fewer than the 10.0 needed" in refused.reason
+    settings.JAMJAR = {"speed_search_percent": 0}
+    named = services.recognize_samples(clip)
+    assert named.match is not None, named.reason
+    assert named.match.song_id == catalogue[12].pk
+    assert named.match.offset_seconds == pytest.approx(8.0, abs=0.1)
+    assert named.match.confidence < 10
+    assert named.match.rule_margin >= 1.0
+
+
+def test_songs_catalogued_without_peaks_are_matched_by_the_vote_rule_alone(catalogue, song_files, settings):
+    Song.objects.update(peaks=b"")
+    settings.JAMJAR = {"speed_search_percent": 0}
+    assert services.recognize_samples(degraded_clip(12, "phone", start_s=8.0, seconds=2.0)).match is None
+    clean = services.recognize_samples(degraded_clip(13, "clean", start_s=8.0, seconds=3.0))
+    assert clean.match is not None and clean.match.song_id == catalogue[13].pk
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "condition", ["clean", "noise", "phone", "codec", "crowd", "speed:-5", "speed:+5", "tempo:+5", "pitch:-3"]
+)
+def test_unknown_music_stays_unnamed_under_every_condition(catalogue, condition):
+    # seeds 98 and 99 are not in the catalogue (the fixture holds 11..14); every clip that
+    # is not named also goes through the speed search
+    for seed in (98, 99):
+        for seconds in (1.5, 5.0):
+            result = services.recognize_samples(degraded_clip(seed, condition, start_s=6.0, seconds=seconds))
+            assert result.match is None, (seed, seconds, result.match)
