@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from catalog.models import Song
-from recognition import conf, degrade, services
+from recognition import conf, services
 from recognition.engine.resample import resample
 from recognition.engine.verify import unpack_peaks
+from recognition.evaluation import degrade
 from tests.audio_fixtures import synth_song
 from tests.conftest import SONG_RATE_HZ, SONG_SECONDS
 
