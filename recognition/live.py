@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import conf, services
+from . import conf, output, services
 from .engine.audio import pcm16_to_float
 from .engine.resample import StreamResampler
 
@@ -148,7 +148,7 @@ class LiveSession:
             return self._final(self.matcher.finish())
         if self.seconds >= self._next_progress_s:
             self._next_progress_s = self.seconds + self.service.progress_every_s
-            candidate = result.matches[0].as_dict() if result.matches else None
+            candidate = output.match_fields(result.matches[0]) if result.matches else None
             return Step(
                 [{"type": "progress", "seconds": round(self.seconds, 2), "candidate": candidate}], False
             )
@@ -159,9 +159,16 @@ class LiveSession:
         return self._final(self.matcher.finish())
 
     def _final(self, result: services.RecognitionResult) -> Step:
-        seconds = round(result.seconds, 2)
+        # The answer as every door gives it (output.answer), under the protocol's names:
+        # "seconds_listened", and "reason" (no_match_reason's name before it had one).
+        answer = output.answer(result)
         if result.match is not None:
-            message = {"type": "match", "match": result.match.as_dict(), "seconds_listened": seconds}
+            message = {"type": "match", **answer, "seconds_listened": round(result.seconds, 2)}
         else:
-            message = {"type": "no_match", "seconds_listened": seconds, "reason": result.reason}
+            message = {
+                "type": "no_match",
+                **answer,
+                "seconds_listened": round(result.seconds, 2),
+                "reason": answer["no_match_reason"],
+            }
         return Step([message], True, result)

@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,9 +55,6 @@ class Match:
     #: the embedded cover's thumbnail (a path on this server), None without one
     cover_url: str | None = None
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class Timings:
@@ -69,14 +66,6 @@ class Timings:
     def total_s(self) -> float:
         return self.fingerprint_s + self.lookup_s + self.align_s
 
-    def as_dict(self) -> dict:
-        return {
-            "fingerprint_s": round(self.fingerprint_s, 6),
-            "lookup_s": round(self.lookup_s, 6),
-            "align_s": round(self.align_s, 6),
-            "total_s": round(self.total_s, 6),
-        }
-
 
 @dataclass
 class RecognitionResult:
@@ -85,22 +74,12 @@ class RecognitionResult:
     query_hashes: int
     seconds: float
     timings: Timings = field(default_factory=Timings)
+    #: why match is None, in words ("" with a match); output.answer() gives it as no_match_reason
     reason: str = ""
     #: a live answer: the rule accepted the same song at the same offset on two pushes in
     #: a row, and its votes grew in between (a stream is judged many times; a chance
     #: alignment crosses the threshold and stalls, the right song keeps gaining votes)
     confirmed: bool = False
-
-    def as_dict(self) -> dict:
-        return {
-            "match": self.match.as_dict() if self.match else None,
-            "matches": [m.as_dict() for m in self.matches],
-            "query_hashes": self.query_hashes,
-            "seconds": round(self.seconds, 3),
-            "timings": self.timings.as_dict(),
-            "match_time_s": round(self.timings.total_s, 6),
-            "no_match_reason": self.reason if self.match is None else "",
-        }
 
 
 def check_catalogue_version(params: FingerprintParams) -> None:
@@ -356,13 +335,14 @@ class ListeningSession:
         matches = self._describe(
             candidates, ratios, total_votes=self._tally.total_votes, speed=self._answered_by_speed
         )
+        named = decision.is_match and bool(matches)
         return RecognitionResult(
-            match=matches[0] if decision.is_match and matches else None,
+            match=matches[0] if named else None,
             matches=matches,
             query_hashes=self.query_hashes,
             seconds=self.seconds,
             timings=self.timings,
-            reason=decision.reason,
+            reason=decision.reason or ("" if named else "the song was deleted from the catalogue meanwhile"),
         )
 
     def _rule_bars(
