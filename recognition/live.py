@@ -1,8 +1,8 @@
 """One live listening session: client PCM in, protocol messages out.  No networking here.
 
-The websocket consumer owns the connection; this object owns the state of one stream
-(resampler, ListeningSession, when progress was last sent) and turns each chunk of audio
-into the server messages of the protocol documented in the README.
+The websocket consumer owns the connection; this object owns one stream's StreamRecogniser
+and when progress was last sent, and turns each chunk of audio into the server messages of
+the protocol documented in the README.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import conf, output, services
 from .engine.audio import pcm16_to_float
-from .engine.resample import StreamResampler
+from .streaming import StreamRecogniser
 
 ENCODING = "pcm_s16le"
 
@@ -118,17 +118,17 @@ class Step:
 
 
 class LiveSession:
-    """The state of one live stream, fed raw client PCM.  Methods are blocking: run them off the event loop."""
+    """The protocol side of one live stream, fed raw client PCM; the listening itself is the
+    StreamRecogniser's.  Methods are blocking: run them off the event loop."""
 
     def __init__(self, *, sample_rate_hz: int, service: conf.ServiceSettings) -> None:
         self.service = service
-        self.matcher = services.ListeningSession(service=service)
-        self.resampler = StreamResampler(sample_rate_hz, self.matcher.params.sample_rate_hz)
+        self.recogniser = StreamRecogniser(sample_rate_hz=sample_rate_hz, service=service)
         self._next_progress_s = service.progress_every_s
 
     @property
     def seconds(self) -> float:
-        return self.matcher.seconds
+        return self.recogniser.seconds
 
     def feed(self, frame: bytes) -> Step:
         if len(frame) > self.service.max_frame_bytes:
@@ -141,13 +141,12 @@ class LiveSession:
             raise ProtocolError(
                 "bad-frame", "audio frames must hold whole 16-bit samples (even length)", CLOSE_BAD_REQUEST
             )
-        result = self.matcher.push(self.resampler.push(pcm16_to_float(frame)))
-        if result.confirmed and self.seconds >= self.service.min_listen_s:
-            return self._final(result)
-        if self.seconds >= self.service.max_listen_s:
-            return self._final(self.matcher.finish())
+        heard = self.recogniser.push(pcm16_to_float(frame))
+        if heard.done:
+            return self._final(heard.result)
         if self.seconds >= self._next_progress_s:
             self._next_progress_s = self.seconds + self.service.progress_every_s
+            result = heard.result
             candidate = output.match_fields(result.matches[0]) if result.matches else None
             return Step(
                 [{"type": "progress", "seconds": round(self.seconds, 2), "candidate": candidate}], False
@@ -155,8 +154,7 @@ class LiveSession:
         return Step([], False)
 
     def stop(self) -> Step:
-        self.matcher.push(self.resampler.flush())
-        return self._final(self.matcher.finish())
+        return self._final(self.recogniser.finish())
 
     def _final(self, result: services.RecognitionResult) -> Step:
         # The answer as every door gives it (output.answer), under the protocol's names:
