@@ -144,7 +144,7 @@ class LiveSession:
         heard = self.recogniser.push(pcm16_to_float(frame))
         if heard.done:
             return self._final(heard.result)
-        if self.seconds >= self._next_progress_s:
+        if heard.result is not None and self.seconds >= self._next_progress_s:
             self._next_progress_s = self.seconds + self.service.progress_every_s
             result = heard.result
             candidate = output.match_fields(result.matches[0]) if result.matches else None

@@ -100,6 +100,6 @@ def listen(
             except queue.Empty as exc:
                 raise MicrophoneError(f"input device {info['name']!r} delivered no audio for 5 s") from exc
             heard = recogniser.push(block[:, 0])
-            if on_progress:
+            if on_progress and heard.result is not None:
                 on_progress(heard.result)
     return recogniser.finish()
