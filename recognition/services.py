@@ -31,6 +31,11 @@ logger = logging.getLogger("jamjar.recognition")
 #: about 0.1 %, and "1.0" is what a user expects of a clip that was not changed
 UNCHANGED_WITHIN = 0.0025
 
+#: the speed search's stretches are fed this many seconds of new audio at a time: each
+#: step fingerprints ten stretches and looks their hashes up, and its fixed cost per step
+#: was most of a live stream's CPU when it ran on every 250 ms frame
+SPEED_SEARCH_EVERY_S = 1.0
+
 
 class CatalogueVersionMismatch(Exception):
     """The catalogue holds fingerprints made with other hash-shaping parameters."""
@@ -161,6 +166,8 @@ class ListeningSession:
         self._kept: list[np.ndarray] = []
         self._kept_samples = 0
         self._stretches: list[_Stretch] = []
+        self._stretch_pending: list[np.ndarray] = []  # audio for the stretches' next step
+        self._stretch_pending_samples = 0
         self._speed: list[tuple[Candidate, _Stretch]] = []  # best stretch per song, best first
         self._answered_by_speed = False  # set by result(): the answer came from the speed search
 
@@ -177,8 +184,14 @@ class ListeningSession:
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
         if self._stretches and len(within):
-            self._advance_stretches(within, final=False)
-        result = self.result()
+            self._stretch_pending.append(within)
+            self._stretch_pending_samples += len(within)
+            if self._stretch_pending_samples >= SPEED_SEARCH_EVERY_S * self.params.sample_rate_hz:
+                self._advance_stretches(self._take_stretch_pending(), final=False)
+        # Only the best candidate is described until the answer is given: describing every
+        # candidate on every push (a Match each, and a query for each new song) was a fifth
+        # of a live stream's matching time.
+        result = self.result(top_only=True)
         if (
             result.match is None
             and not self._stretches
@@ -186,7 +199,7 @@ class ListeningSession:
             and self.seconds >= self.service.speed_search_after_s
         ):
             self._start_stretches(final=False)
-            result = self.result()
+            result = self.result(top_only=True)
         previous, self._last_match = self._last_match, result.match
         if result.match is not None and self._answered_by_speed:
             # found by the speed search, whose own rule is stricter: nothing to wait for
@@ -199,6 +212,7 @@ class ListeningSession:
                 and result.match.confidence > previous.confidence
             )
         if result.confirmed:
+            result = dataclasses.replace(self.result(), confirmed=True)
             self._fit_speed_ratio(result)
         return result
 
@@ -211,7 +225,7 @@ class ListeningSession:
             self._vote(hashes)
             self.finished = True
             if self._stretches:
-                self._advance_stretches(np.zeros(0, dtype=np.float32), final=True)
+                self._advance_stretches(self._take_stretch_pending(), final=True)
         result = self.result()
         if result.match is None and not self._stretches and self._factors:
             self._start_stretches(final=True)
@@ -229,6 +243,11 @@ class ListeningSession:
             self._kept.append(within.copy())
         self._kept_samples += len(within)
         return within
+
+    def _take_stretch_pending(self) -> np.ndarray:
+        pending = self._stretch_pending
+        self._stretch_pending, self._stretch_pending_samples = [], 0
+        return np.concatenate(pending) if pending else np.zeros(0, dtype=np.float32)
 
     def _start_stretches(self, *, final: bool) -> None:
         """Start the speed search with every factor, on the audio kept so far."""
@@ -312,7 +331,8 @@ class ListeningSession:
         self.timings.lookup_s += looked_up - started
         self.timings.align_s += time.perf_counter() - looked_up
 
-    def result(self) -> RecognitionResult:
+    def result(self, *, top_only: bool = False) -> RecognitionResult:
+        """The answer so far; top_only: describe only the best candidate (matches has one entry at most)."""
         started = time.perf_counter()
         candidates = self._tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames)
         decision = decide(
@@ -333,7 +353,11 @@ class ListeningSession:
                 ratios = {entry[0].song_id: entry[1].factor for entry in self._speed[: self.top_n]}
         self.timings.align_s += time.perf_counter() - started
         matches = self._describe(
-            candidates, ratios, total_votes=self._tally.total_votes, speed=self._answered_by_speed
+            candidates,
+            ratios,
+            total_votes=self._tally.total_votes,
+            speed=self._answered_by_speed,
+            top_only=top_only,
         )
         named = decision.is_match and bool(matches)
         return RecognitionResult(
@@ -371,14 +395,17 @@ class ListeningSession:
         *,
         total_votes: int = 0,
         speed: bool = False,
+        top_only: bool = False,
     ) -> list[Match]:
+        bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
+        if top_only:
+            candidates, bars = candidates[:1], bars[:1]
         missing = {c.song_id for c in candidates} - set(self._songs)
         if missing:
             started = time.perf_counter()
             self._songs.update(selectors.songs_by_id(missing))
             self.timings.lookup_s += time.perf_counter() - started
         described = []
-        bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
         for candidate, bar in zip(candidates, bars, strict=False):
             song = self._songs.get(candidate.song_id)
             if song is None:  # deleted while we listened
