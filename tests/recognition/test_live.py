@@ -117,3 +117,16 @@ def test_no_audio_at_all_is_a_no_match_with_a_reason(catalogue):
     assert message["type"] == "no_match"
     assert message["no_match_reason"] == "no hash of the query is in the catalogue"
     assert np.isclose(message["seconds_listened"], 0.0)
+
+
+def test_frames_are_gathered_into_chunks_of_live_chunk_s_before_matching(catalogue, settings):
+    settings.JAMJAR = {"live_chunk_s": 1.0}
+    audio = client_audio(12, start_s=6.0, seconds=3.0)
+    recogniser = StreamRecogniser(sample_rate_hz=CLIENT_RATE_HZ)
+    answered = [
+        recogniser.push(audio[start : start + FRAME]).result is not None
+        for start in range(0, 8 * FRAME, FRAME)
+    ]
+    # 250 ms frames, matched a second at a time: the fourth and the eighth frame are matched.
+    assert answered == [False, False, False, True, False, False, False, True]
+    assert recogniser.session.seconds == pytest.approx(2.0, abs=0.1)
