@@ -73,14 +73,15 @@ class StreamResampler:
         # one filter length on either side, so that much zero padding covers every index.
         pad = np.zeros(self._n_taps, dtype=np.float32)
         padded = np.concatenate([pad, self._buffer, pad])
-        # Row r of the windows is padded[r : r + n_taps]; reversed, it is the inputs x[newest - j]
-        # for j = 0..n_taps-1 that the output's phase multiplies.  Copying whole windows took a
-        # sixth of the time of gathering through an index matrix per tap (8000 -> 8080 Hz,
-        # 21 taps, 8000 samples a push: 1.6 against 9.8 ms on a busy 2-core machine).
-        first = newest - self._buffer_start + 1
-        windows = np.lib.stride_tricks.sliding_window_view(padded, self._n_taps)[first]
-        # contiguous, in the order the taps are summed: the same sums, bit for bit, as before
-        windows = np.ascontiguousarray(windows[:, ::-1])
+        # Output n multiplies x[newest - j], j = 0..n_taps-1, by its phase's taps: a window of
+        # the padded input read backwards.  Taking those windows as rows of a sliding-window
+        # view of the reversed input is one contiguous copy, and sums bit for bit what
+        # gathering through an index matrix per tap did, for less CPU per second of input
+        # (16 -> 8 kHz, 41 taps: 0.45 against 4.4 ms; 8000 -> 8080 Hz, 21 taps: 0.41
+        # against 0.63 ms; pushes of one second, time.thread_time on a busy 2-core machine).
+        newest_in_padded = newest - self._buffer_start + self._n_taps
+        backwards = np.lib.stride_tricks.sliding_window_view(padded[::-1], self._n_taps)
+        windows = backwards[len(padded) - 1 - newest_in_padded]
         out = np.einsum("ij,ij->i", windows, self._polyphase[phase]).astype(np.float32)
         self._n_out = n_until
         # Keep only the input that later outputs can still reach.
