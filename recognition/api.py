@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import typing
 from dataclasses import dataclass
@@ -112,7 +111,7 @@ class TimingsSerializer(serializers.Serializer):
 
 
 class RecognitionAnswerSerializer(serializers.Serializer):
-    """One line of `recognize --json` (recognition/output.py makes it)."""
+    """One line of `recognize --json` (recognition/output.answer makes it)."""
 
     file = serializers.CharField(allow_null=True, help_text="The upload's name; null for a raw PCM body.")
     match = MatchSerializer(allow_null=True, help_text="null when the evidence is too weak.")
@@ -122,6 +121,9 @@ class RecognitionAnswerSerializer(serializers.Serializer):
     seconds = serializers.FloatField(help_text="Seconds of audio listened to.")
     query_hashes = serializers.IntegerField()
     timings = TimingsSerializer()
+    no_match_reason = serializers.CharField(
+        help_text='Why match is null, in words (e.g. "7 aligned votes, fewer than the 10.0 needed"); "" with a match.'
+    )
 
 
 class AnonymousRecognitionThrottle(AnonRateThrottle):
@@ -185,9 +187,10 @@ class RecognizeView(APIView):
             client_address=BaseThrottle().get_ident(request),
             user=request.user,
         )
-        # The shape is written once, in recognition/output.py, for the command and the API.
-        answer = output.result_line(file=name, result=result, total_time_s=time.perf_counter() - started)
-        return Response(json.loads(answer))
+        # The shape is written once, in recognition/output.py, for every door.
+        return Response(
+            output.answer(result, file=name, total_time_s=round(time.perf_counter() - started, 6))
+        )
 
     def _recognize_upload(
         self, data, service: conf.ServiceSettings

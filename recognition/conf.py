@@ -66,6 +66,10 @@ class ServiceSettings:
     min_listen_s: float = 1.0
     #: progress messages at most this often, in seconds of audio
     progress_every_s: float = 0.5
+    #: live audio is matched this many seconds at a time (frames arriving in between are
+    #: kept): each matching step has a fixed cost, so longer chunks cost less CPU per second
+    #: of audio, and answer up to that much later
+    live_chunk_s: float = 0.5
     #: a live connection is closed after this many seconds of wall-clock time, whatever it sent
     session_timeout_s: float = 60.0
     #: largest binary websocket frame, bytes (about 2 s of 48 kHz int16 audio)

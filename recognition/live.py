@@ -1,8 +1,8 @@
 """One live listening session: client PCM in, protocol messages out.  No networking here.
 
-The websocket consumer owns the connection; this object owns the state of one stream
-(resampler, ListeningSession, when progress was last sent) and turns each chunk of audio
-into the server messages of the protocol documented in the README.
+The websocket consumer owns the connection; this object owns one stream's StreamRecogniser
+and when progress was last sent, and turns each chunk of audio into the server messages of
+the protocol documented in the README.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import conf, services
+from . import conf, output, services
 from .engine.audio import pcm16_to_float
-from .engine.resample import StreamResampler
+from .streaming import StreamRecogniser
 
 ENCODING = "pcm_s16le"
 
@@ -118,17 +118,17 @@ class Step:
 
 
 class LiveSession:
-    """The state of one live stream, fed raw client PCM.  Methods are blocking: run them off the event loop."""
+    """The protocol side of one live stream, fed raw client PCM; the listening itself is the
+    StreamRecogniser's.  Methods are blocking: run them off the event loop."""
 
     def __init__(self, *, sample_rate_hz: int, service: conf.ServiceSettings) -> None:
         self.service = service
-        self.matcher = services.ListeningSession(service=service)
-        self.resampler = StreamResampler(sample_rate_hz, self.matcher.params.sample_rate_hz)
+        self.recogniser = StreamRecogniser(sample_rate_hz=sample_rate_hz, service=service)
         self._next_progress_s = service.progress_every_s
 
     @property
     def seconds(self) -> float:
-        return self.matcher.seconds
+        return self.recogniser.seconds
 
     def feed(self, frame: bytes) -> Step:
         if len(frame) > self.service.max_frame_bytes:
@@ -141,27 +141,32 @@ class LiveSession:
             raise ProtocolError(
                 "bad-frame", "audio frames must hold whole 16-bit samples (even length)", CLOSE_BAD_REQUEST
             )
-        result = self.matcher.push(self.resampler.push(pcm16_to_float(frame)))
-        if result.confirmed and self.seconds >= self.service.min_listen_s:
-            return self._final(result)
-        if self.seconds >= self.service.max_listen_s:
-            return self._final(self.matcher.finish())
-        if self.seconds >= self._next_progress_s:
+        heard = self.recogniser.push(pcm16_to_float(frame))
+        if heard.done:
+            return self._final(heard.result)
+        if heard.result is not None and self.seconds >= self._next_progress_s:
             self._next_progress_s = self.seconds + self.service.progress_every_s
-            candidate = result.matches[0].as_dict() if result.matches else None
+            result = heard.result
+            candidate = output.match_fields(result.matches[0]) if result.matches else None
             return Step(
                 [{"type": "progress", "seconds": round(self.seconds, 2), "candidate": candidate}], False
             )
         return Step([], False)
 
     def stop(self) -> Step:
-        self.matcher.push(self.resampler.flush())
-        return self._final(self.matcher.finish())
+        return self._final(self.recogniser.finish())
 
     def _final(self, result: services.RecognitionResult) -> Step:
-        seconds = round(result.seconds, 2)
+        # The answer as every door gives it (output.answer), under the protocol's names:
+        # "seconds_listened", and "reason" (no_match_reason's name before it had one).
+        answer = output.answer(result)
         if result.match is not None:
-            message = {"type": "match", "match": result.match.as_dict(), "seconds_listened": seconds}
+            message = {"type": "match", **answer, "seconds_listened": round(result.seconds, 2)}
         else:
-            message = {"type": "no_match", "seconds_listened": seconds, "reason": result.reason}
+            message = {
+                "type": "no_match",
+                **answer,
+                "seconds_listened": round(result.seconds, 2),
+                "reason": answer["no_match_reason"],
+            }
         return Step([message], True, result)

@@ -6,7 +6,7 @@ import queue
 from collections.abc import Callable
 
 from . import services
-from .engine.resample import StreamResampler
+from .streaming import StreamRecogniser
 
 
 class MicrophoneError(RuntimeError):
@@ -63,7 +63,8 @@ def listen(
     stop_on_match: bool = True,
     on_progress: Callable[[services.RecognitionResult], None] | None = None,
 ) -> services.RecognitionResult:
-    """Record up to `seconds` at the device's own rate and recognise it as it arrives."""
+    """Record up to `seconds` at the device's own rate and recognise it as it arrives (the
+    stream recogniser the websocket uses, with `seconds` as its maximum)."""
     sd = _sounddevice()
     device = _parse_device(device)
     if not input_devices():
@@ -75,16 +76,12 @@ def listen(
             f"no usable input device{f' {device!r}' if device is not None else ''}: {exc}"
         ) from exc
     rate_hz = int(info["default_samplerate"])
-    session = services.ListeningSession()
-    resampler = StreamResampler(rate_hz, session.params.sample_rate_hz)
+    recogniser = StreamRecogniser(sample_rate_hz=rate_hz, max_s=seconds, stop_on_match=stop_on_match)
     blocks: queue.Queue = queue.Queue()
 
     def callback(indata, frames, time_info, status):
         blocks.put(indata.copy())  # nothing else in the audio thread
 
-    wanted = int(seconds * rate_hz)
-    received = 0
-    result = None
     try:
         stream = sd.InputStream(
             device=device,
@@ -97,17 +94,12 @@ def listen(
     except Exception as exc:
         raise MicrophoneError(f"cannot open input device {info['name']!r}: {exc}") from exc
     with stream:
-        while received < wanted:
+        while not recogniser.done:
             try:
                 block = blocks.get(timeout=5.0)
             except queue.Empty as exc:
                 raise MicrophoneError(f"input device {info['name']!r} delivered no audio for 5 s") from exc
-            block = block[: wanted - received, 0]
-            received += len(block)
-            result = session.push(resampler.push(block))
-            if on_progress:
-                on_progress(result)
-            if stop_on_match and result.confirmed and session.seconds >= session.service.min_listen_s:
-                break
-    session.push(resampler.flush())
-    return session.finish()
+            heard = recogniser.push(block[:, 0])
+            if on_progress and heard.result is not None:
+                on_progress(heard.result)
+    return recogniser.finish()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
-from .services import RecognitionResult
+from .services import Match, RecognitionResult
 
 
 def format_offset(seconds: float) -> str:
@@ -13,22 +14,36 @@ def format_offset(seconds: float) -> str:
     return f"{sign}{int(seconds // 60)}:{seconds % 60:04.1f}"
 
 
-def result_line(*, file: str, result: RecognitionResult, total_time_s: float) -> str:
-    """One JSON object per input, as `recognize --json` prints it."""
+def match_fields(match: Match) -> dict:
+    """One candidate as JSON: every field of Match."""
+    return dataclasses.asdict(match)
+
+
+def answer(result: RecognitionResult, **door) -> dict:
+    """The answer as JSON, the same for every door: `recognize --json` and `listen --json`
+    print it, the API returns it, the websocket sends it.  door: what the door adds in front
+    (file, total_time_s).  no_match_reason says why match is null ("" with a match)."""
     best = result.match
-    return json.dumps(
-        {
-            "file": file,
-            "match": best.as_dict() if best else None,
-            "matches": [m.as_dict() for m in result.matches],
-            "match_time_s": round(result.timings.total_s, 6),
-            "total_time_s": round(total_time_s, 6),
-            "seconds": round(result.seconds, 3),
-            "query_hashes": result.query_hashes,
-            "timings": result.timings.as_dict(),
+    return {
+        **door,
+        "match": match_fields(best) if best else None,
+        "matches": [match_fields(m) for m in result.matches],
+        "match_time_s": round(result.timings.total_s, 6),
+        "seconds": round(result.seconds, 3),
+        "query_hashes": result.query_hashes,
+        "timings": {
+            "fingerprint_s": round(result.timings.fingerprint_s, 6),
+            "lookup_s": round(result.timings.lookup_s, 6),
+            "align_s": round(result.timings.align_s, 6),
+            "total_s": round(result.timings.total_s, 6),
         },
-        ensure_ascii=False,
-    )
+        "no_match_reason": "" if best else result.reason,
+    }
+
+
+def result_line(*, file: str | None, result: RecognitionResult, total_time_s: float) -> str:
+    """One JSON object per input, as `recognize --json` prints it."""
+    return json.dumps(answer(result, file=file, total_time_s=round(total_time_s, 6)), ensure_ascii=False)
 
 
 def error_line(*, file: str, error: str) -> str:

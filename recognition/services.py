@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,11 @@ logger = logging.getLogger("jamjar.recognition")
 #: a fitted speed ratio this close to 1.0 is reported as 1.0: a 5 s clip's fit scatters by
 #: about 0.1 %, and "1.0" is what a user expects of a clip that was not changed
 UNCHANGED_WITHIN = 0.0025
+
+#: the speed search's stretches are fed this many seconds of new audio at a time: each
+#: step fingerprints ten stretches and looks their hashes up, and its fixed cost per step
+#: was most of a live stream's CPU when it ran on every 250 ms frame
+SPEED_SEARCH_EVERY_S = 1.0
 
 
 class CatalogueVersionMismatch(Exception):
@@ -56,9 +61,6 @@ class Match:
     #: the embedded cover's thumbnail (a path on this server), None without one
     cover_url: str | None = None
 
-    def as_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass
 class Timings:
@@ -70,14 +72,6 @@ class Timings:
     def total_s(self) -> float:
         return self.fingerprint_s + self.lookup_s + self.align_s
 
-    def as_dict(self) -> dict:
-        return {
-            "fingerprint_s": round(self.fingerprint_s, 6),
-            "lookup_s": round(self.lookup_s, 6),
-            "align_s": round(self.align_s, 6),
-            "total_s": round(self.total_s, 6),
-        }
-
 
 @dataclass
 class RecognitionResult:
@@ -86,22 +80,12 @@ class RecognitionResult:
     query_hashes: int
     seconds: float
     timings: Timings = field(default_factory=Timings)
+    #: why match is None, in words ("" with a match); output.answer() gives it as no_match_reason
     reason: str = ""
     #: a live answer: the rule accepted the same song at the same offset on two pushes in
     #: a row, and its votes grew in between (a stream is judged many times; a chance
     #: alignment crosses the threshold and stalls, the right song keeps gaining votes)
     confirmed: bool = False
-
-    def as_dict(self) -> dict:
-        return {
-            "match": self.match.as_dict() if self.match else None,
-            "matches": [m.as_dict() for m in self.matches],
-            "query_hashes": self.query_hashes,
-            "seconds": round(self.seconds, 3),
-            "timings": self.timings.as_dict(),
-            "match_time_s": round(self.timings.total_s, 6),
-            "no_match_reason": self.reason if self.match is None else "",
-        }
 
 
 def check_catalogue_version(params: FingerprintParams) -> None:
@@ -184,6 +168,8 @@ class ListeningSession:
         self._kept: list[np.ndarray] = []
         self._kept_samples = 0
         self._stretches: list[_Stretch] = []
+        self._stretch_pending: list[np.ndarray] = []  # audio for the stretches' next step
+        self._stretch_pending_samples = 0
         self._speed: list[tuple[Candidate, _Stretch]] = []  # best stretch per song, best first
         self._answered_by_speed = False  # set by result(): the answer came from the speed search
 
@@ -200,8 +186,14 @@ class ListeningSession:
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
         if self._stretches and len(within):
-            self._advance_stretches(within, final=False)
-        result = self.result()
+            self._stretch_pending.append(within)
+            self._stretch_pending_samples += len(within)
+            if self._stretch_pending_samples >= SPEED_SEARCH_EVERY_S * self.params.sample_rate_hz:
+                self._advance_stretches(self._take_stretch_pending(), final=False)
+        # Only the best candidate is described until the answer is given: describing every
+        # candidate on every push (a Match each, and a query for each new song) was a fifth
+        # of a live stream's matching time.
+        result = self.result(top_only=True)
         if (
             result.match is None
             and not self._stretches
@@ -209,7 +201,7 @@ class ListeningSession:
             and self.seconds >= self.service.speed_search_after_s
         ):
             self._start_stretches(final=False)
-            result = self.result()
+            result = self.result(top_only=True)
         previous, self._last_match = self._last_match, result.match
         if result.match is not None and self._answered_by_speed:
             # found by the speed search, whose own rule is stricter: nothing to wait for
@@ -222,6 +214,7 @@ class ListeningSession:
                 and result.match.confidence > previous.confidence
             )
         if result.confirmed:
+            result = dataclasses.replace(self.result(), confirmed=True)
             self._fit_speed_ratio(result)
         return result
 
@@ -234,7 +227,7 @@ class ListeningSession:
             self._vote(hashes)
             self.finished = True
             if self._stretches:
-                self._advance_stretches(np.zeros(0, dtype=np.float32), final=True)
+                self._advance_stretches(self._take_stretch_pending(), final=True)
         result = self.result()
         if result.match is None and not self._stretches and self._factors:
             self._start_stretches(final=True)
@@ -252,6 +245,11 @@ class ListeningSession:
             self._kept.append(within.copy())
         self._kept_samples += len(within)
         return within
+
+    def _take_stretch_pending(self) -> np.ndarray:
+        pending = self._stretch_pending
+        self._stretch_pending, self._stretch_pending_samples = [], 0
+        return np.concatenate(pending) if pending else np.zeros(0, dtype=np.float32)
 
     def _start_stretches(self, *, final: bool) -> None:
         """Start the speed search with every factor, on the audio kept so far."""
@@ -367,7 +365,8 @@ class ListeningSession:
             for c, (frames, bins) in zip(candidates, song_peaks, strict=True)
         ]
 
-    def result(self) -> RecognitionResult:
+    def result(self, *, top_only: bool = False) -> RecognitionResult:
+        """The answer so far; top_only: describe only the best candidate (matches has one entry at most)."""
         started, lookup_before_s = time.perf_counter(), self.timings.lookup_s
         candidates = self._tally.candidates(top_n=self.top_n, tolerance_frames=self.service.tolerance_frames)
         vote_rule = {
@@ -400,20 +399,25 @@ class ListeningSession:
         # the peaks verification read are lookup time, already counted
         self.timings.align_s += time.perf_counter() - started - (self.timings.lookup_s - lookup_before_s)
         matches = self._describe(
-            candidates, ratios, total_votes=self._tally.total_votes, speed=self._answered_by_speed
+            candidates,
+            ratios,
+            total_votes=self._tally.total_votes,
+            speed=self._answered_by_speed,
+            top_only=top_only,
         )
         if decision.verified and matches and matches[0].song_id == candidates[0].song_id:
             # named by its verification: its margin is over the verification's bar, not the votes'
             bar_z = max(rule.min_z, max(z_scores[1:], default=0.0) + rule.z_margin)
             margin = math.floor(z_scores[0] / bar_z * 1000) / 1000
             matches[0] = dataclasses.replace(matches[0], rule_margin=margin)
+        named = decision.is_match and bool(matches)
         return RecognitionResult(
-            match=matches[0] if decision.is_match and matches else None,
+            match=matches[0] if named else None,
             matches=matches,
             query_hashes=self.query_hashes,
             seconds=self.seconds,
             timings=self.timings,
-            reason=decision.reason,
+            reason=decision.reason or ("" if named else "the song was deleted from the catalogue meanwhile"),
         )
 
     def _rule_bars(
@@ -442,14 +446,17 @@ class ListeningSession:
         *,
         total_votes: int = 0,
         speed: bool = False,
+        top_only: bool = False,
     ) -> list[Match]:
+        bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
+        if top_only:
+            candidates, bars = candidates[:1], bars[:1]
         missing = {c.song_id for c in candidates} - set(self._songs)
         if missing:
             started = time.perf_counter()
             self._songs.update(selectors.songs_by_id(missing))
             self.timings.lookup_s += time.perf_counter() - started
         described = []
-        bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
         for candidate, bar in zip(candidates, bars, strict=False):
             song = self._songs.get(candidate.song_id)
             if song is None:  # deleted while we listened

@@ -69,12 +69,20 @@ class StreamResampler:
         n = np.arange(self._n_out, n_until, dtype=np.int64)
         position = n * self.down + self._delay
         phase, newest = position % self.up, position // self.up
-        idx = newest[:, None] - np.arange(self._n_taps)[None, :] - self._buffer_start
         # Before the stream start, or beyond what arrived (only at flush), is silence: at most
         # one filter length on either side, so that much zero padding covers every index.
         pad = np.zeros(self._n_taps, dtype=np.float32)
-        gathered = np.concatenate([pad, self._buffer, pad])[idx + self._n_taps]
-        out = np.einsum("ij,ij->i", gathered, self._polyphase[phase]).astype(np.float32)
+        padded = np.concatenate([pad, self._buffer, pad])
+        # Output n multiplies x[newest - j], j = 0..n_taps-1, by its phase's taps: a window of
+        # the padded input read backwards.  Taking those windows as rows of a sliding-window
+        # view of the reversed input is one contiguous copy, and sums bit for bit what
+        # gathering through an index matrix per tap did, for less CPU per second of input
+        # (16 -> 8 kHz, 41 taps: 0.45 against 4.4 ms; 8000 -> 8080 Hz, 21 taps: 0.41
+        # against 0.63 ms; pushes of one second, time.thread_time on a busy 2-core machine).
+        newest_in_padded = newest - self._buffer_start + self._n_taps
+        backwards = np.lib.stride_tricks.sliding_window_view(padded[::-1], self._n_taps)
+        windows = backwards[len(padded) - 1 - newest_in_padded]
+        out = np.einsum("ij,ij->i", windows, self._polyphase[phase]).astype(np.float32)
         self._n_out = n_until
         # Keep only the input that later outputs can still reach.
         oldest_needed = (self._n_out * self.down + self._delay) // self.up - self._n_taps + 1

@@ -357,7 +357,7 @@ class Session {
         remember(message.match);
         break;
       case "no_match":
-        this.end("no-match");
+        this.end("no-match", { reason: message.noMatchReason || "the server gave no reason" });
         showSeconds(message.secondsListened);
         break;
       case "error":

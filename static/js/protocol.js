@@ -10,11 +10,13 @@
  * Server to client (text):
  *   {"type": "listening"}
  *   {"type": "progress", "seconds": s, "candidate": <match or null>}
- *   {"type": "match", "match": <match>, "seconds_listened": s}
- *   {"type": "no_match", "seconds_listened": s}
+ *   {"type": "match", "match": <match>, "seconds_listened": s, ...the answer's other fields}
+ *   {"type": "no_match", "seconds_listened": s, "no_match_reason": "...", ...the answer's other fields}
  *   {"type": "error", "code": "<short-name>", "message": "..."}
  * where <match> is {"song_id", "title", "artist", "offset_seconds", "confidence", "score",
- * "rule_margin", "duration_s", "cover_url"} (fields the page does not use are ignored).
+ * "speed_ratio", "rule_margin", "duration_s", "cover_url"}. The final messages carry the whole
+ * answer of `recognize --json` ("matches", "query_hashes", "timings", ...); fields the page does
+ * not use are ignored.
  */
 
 export const ENCODING = "pcm_s16le";
@@ -88,11 +90,12 @@ function parseMatch(value, name) {
  * @returns {{type: "listening"}
  *   | {type: "progress", seconds: number, candidate: object | null}
  *   | {type: "match", match: object, secondsListened: number}
- *   | {type: "no_match", secondsListened: number}
+ *   | {type: "no_match", secondsListened: number, noMatchReason: string}
  *   | {type: "error", code: string, message: string}}
  *   where a match is {songId, title, artist, offsetSeconds, confidence, score, ruleMargin,
  *   durationS, coverUrl, speedRatio} (ruleMargin, durationS and coverUrl null and
- *   speedRatio 1 when the server does not send them)
+ *   speedRatio 1 when the server does not send them), and noMatchReason says why there was no
+ *   match ("" when the server does not say)
  * @throws {ProtocolError} if the text is not one of the server's messages
  */
 export function parseServerMessage(text) {
@@ -127,6 +130,8 @@ export function parseServerMessage(text) {
       return {
         type: "no_match",
         secondsListened: requireNumber(data.seconds_listened, "seconds_listened"),
+        // "reason" is the name servers used before the answer had no_match_reason.
+        noMatchReason: optionalString(data.no_match_reason ?? data.reason),
       };
     case "error":
       return {

@@ -54,6 +54,7 @@ def test_upload_names_song_and_offset_in_the_shape_of_recognize_json(anon, catal
     )
     assert set(answer) == set(shape)
     assert set(answer["timings"]) == {"fingerprint_s", "lookup_s", "align_s", "total_s"}
+    assert answer["no_match_reason"] == ""
     assert answer["total_time_s"] >= answer["match_time_s"] > 0
     assert answer["seconds"] == pytest.approx(3.0, abs=0.01)
 
@@ -73,7 +74,9 @@ def test_unknown_music_is_no_match_not_an_error(anon, catalogue):
         anon, wav_bytes(synth_song(99, duration_s=4.0, sample_rate_hz=8000), sample_rate_hz=8000)
     )
     assert response.status_code == 200
-    assert response.json()["match"] is None
+    answer = response.json()
+    assert answer["match"] is None
+    assert "aligned votes" in answer["no_match_reason"] or "no hash" in answer["no_match_reason"]
 
 
 @pytest.mark.parametrize("rate_hz", [16000, 44100])

@@ -179,6 +179,9 @@ def test_page_says_no_match_for_unknown_music(live_server_url, catalogue, tmp_pa
     state, texts = identify_in_browser(live_server_url, fake_microphone_wav(tmp_path, unknown), timeout_s=40)
     assert state == "no-match", texts
     assert "no match" in texts["#status"].lower()
+    # The server's reason, shown: e.g. "Why: 6 aligned votes, fewer than the 10.0 needed."
+    assert "Why: " in texts["#status"]
+    assert "aligned votes" in texts["#status"] or "no hash" in texts["#status"], texts["#status"]
     assert texts["#seconds"] == "15.0"  # the last frame may overshoot; the page says what it promised
 
 

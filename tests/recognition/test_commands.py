@@ -72,6 +72,8 @@ def test_json_gives_one_object_per_file_with_the_documented_fields(catalogue, so
     assert 0 < hit["match_time_s"] <= hit["total_time_s"]
     assert "broken.mp3" in error["error"] and error["match"] is None
     assert miss["match"] is None
+    assert "aligned votes" in miss["no_match_reason"] or "no hash" in miss["no_match_reason"]
+    assert hit["no_match_reason"] == ""
     assert Recognition.objects.count() == 2  # the undecodable file is not an answer
 
 

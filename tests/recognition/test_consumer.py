@@ -83,6 +83,8 @@ async def test_catalogued_clip_streamed_in_chunks_gives_match_with_song_and_offs
     assert answer["match"]["offset_seconds"] == pytest.approx(6.0, abs=0.05)
     assert set(answer["match"]) >= {"song_id", "title", "artist", "offset_seconds", "confidence", "score"}
     assert answer["seconds_listened"] <= 3.0
+    # The whole answer, as recognize --json gives it.
+    assert answer["no_match_reason"] == "" and answer["matches"][0] == answer["match"]
     assert (await comm.receive_output(timeout=5))["type"] == "websocket.close"
     assert await Recognition.objects.filter(source="browser", song_id=catalogue[12].pk).acount() == 1
 
@@ -97,7 +99,9 @@ async def test_unknown_music_gives_no_match_after_the_maximum_time(catalogue, se
     )
     answer, progress = await stream_until_answer(comm, unknown)
     assert answer["type"] == "no_match"
-    assert answer["seconds_listened"] == pytest.approx(4.0, abs=0.3)
+    assert answer["seconds_listened"] == pytest.approx(4.0, abs=1e-3)
+    assert answer["no_match_reason"] == answer["reason"]
+    assert "aligned votes" in answer["reason"] or "no hash" in answer["reason"]
     assert progress and all(p["type"] == "progress" and "candidate" in p for p in progress)
 
 

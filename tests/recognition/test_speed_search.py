@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recognition import conf, services
+from recognition import conf, output, services
 from recognition.engine.resample import resample
 from recognition.evaluation.degrade import speed
 from tests.audio_fixtures import synth_song
@@ -48,7 +48,7 @@ def test_an_unchanged_clip_reports_speed_ratio_one(catalogue, song_files):
     result = services.recognize_samples(engine_clip(track.seed))
     assert result.match is not None
     assert result.match.speed_ratio == 1.0
-    assert result.as_dict()["match"]["speed_ratio"] == 1.0
+    assert output.answer(result)["match"]["speed_ratio"] == 1.0
 
 
 def test_without_the_speed_search_a_sped_up_clip_is_not_found(catalogue, song_files, settings):
