@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from tests.audio_fixtures import synth_song, write_wav
 
 SONG_RATE_HZ = 44100  # written at CD rate, so every ingest goes through the resampler
 SONG_SECONDS = 24.0
+SONG_SEEDS = (11, 12, 13, 14)
 
 
 @dataclass
@@ -20,29 +23,67 @@ class Track:
     path: Path
 
 
-@pytest.fixture
-def song_files(tmp_path) -> list[Track]:
-    """Four distinct generated songs as 44.1 kHz WAV files."""
-    folder = tmp_path / "songs"
-    folder.mkdir()
-    tracks = []
-    for seed in (11, 12, 13, 14):
-        path = folder / f"song_{seed}.wav"
-        write_wav(
-            path,
+@pytest.fixture(scope="session")
+def song_masters(tmp_path_factory) -> dict[int, Path]:
+    """The four generated songs as 44.1 kHz WAV files, written once per test process; copy them, never change them."""
+    folder = tmp_path_factory.mktemp("song-masters")
+    return {
+        seed: write_wav(
+            folder / f"song_{seed}.wav",
             synth_song(seed, duration_s=SONG_SECONDS, sample_rate_hz=SONG_RATE_HZ),
             sample_rate_hz=SONG_RATE_HZ,
         )
-        tracks.append(Track(seed, path))
-    return tracks
+        for seed in SONG_SEEDS
+    }
+
+
+@pytest.fixture
+def song_files(tmp_path, song_masters) -> list[Track]:
+    """Four distinct generated songs as 44.1 kHz WAV files in a folder of the test's own."""
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    return [
+        Track(seed, Path(shutil.copyfile(master, folder / master.name)))
+        for seed, master in song_masters.items()
+    ]
+
+
+_analyses: dict = {}
+
+
+def analysis_of(path: Path):
+    """What ingest_file would compute for the file under the current parameters, computed once
+    per content and parameters in this process (the same bytes and parameters make the same
+    analysis), with its path set to this file."""
+    from recognition import conf
+    from recognition.analysis import analyse_file
+    from recognition.engine.audio import file_sha1
+
+    params = conf.fingerprint_params()
+    sha1 = file_sha1(path)
+    if (sha1, params) not in _analyses:
+        analysis = analyse_file(path, params, sha1=sha1)
+        for array in (analysis.hashes, analysis.offsets_frames):
+            array.flags.writeable = False
+        _analyses[sha1, params] = analysis
+    return dataclasses.replace(_analyses[sha1, params], path=str(path))
+
+
+def catalogue_of(tracks: list[Track]) -> dict:
+    """The tracks catalogued by the service ingest_file writes through; returns {seed: Song}.
+
+    Only the analysis is shared between tests: each test writes its own rows, so what it
+    changes is rolled back (or flushed) with its database as usual.
+    """
+    from catalog import services
+
+    return {track.seed: services.store_analysis(analysis_of(track.path)).song for track in tracks}
 
 
 @pytest.fixture
 def catalogue(db, song_files):
     """The four songs ingested; returns {seed: Song}."""
-    from catalog import services
-
-    return {track.seed: services.ingest_file(track.path).song for track in song_files}
+    return catalogue_of(song_files)
 
 
 def database_url_for_subprocess() -> str:
