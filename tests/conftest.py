@@ -1,4 +1,5 @@
-"""Fixtures shared by the database tests: generated songs on disk and a small catalogue."""
+"""Fixtures shared by the database tests: generated songs on disk and a small catalogue; and a
+check that no process started by the run outlives it."""
 
 from __future__ import annotations
 
@@ -10,11 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from tests import processes
 from tests.audio_fixtures import synth_song, write_wav
 
 SONG_RATE_HZ = 44100  # written at CD rate, so every ingest goes through the resampler
 SONG_SECONDS = 24.0
 SONG_SEEDS = (11, 12, 13, 14)
+
+# A process started by the run gets this long to exit after the last test, seconds.
+PROCESS_EXIT_GRACE_S = 10.0
+
+RUN_MARKER_VALUE = processes.mark_this_run()
 
 
 @dataclass
@@ -86,6 +93,22 @@ def catalogue(db, song_files):
     return catalogue_of(song_files)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_run():
+    """Fails the run (at the teardown of its last test) if a process a test started is still
+    alive, and kills it: a server, a browser or a bulk-ingest worker left behind holds memory
+    and ports until someone notices."""
+    yield
+    left = processes.left_behind(RUN_MARKER_VALUE, os.getpid(), grace_s=PROCESS_EXIT_GRACE_S)
+    if left:
+        processes.kill(left)
+        pytest.fail(
+            "processes started by the tests were still alive after the last test (now killed):\n"
+            + "\n".join(map(str, left)),
+            pytrace=False,
+        )
+
+
 def database_url_for_subprocess() -> str:
     """A DATABASE_URL that reaches the test database the suite is using right now."""
     from django.db import connection
@@ -108,6 +131,7 @@ def subprocess_env(base: dict | None = None, **extra: str) -> dict:
     from django.conf import settings
 
     env = {**(os.environ if base is None else base), "DATABASE_URL": database_url_for_subprocess(), **extra}
+    env[processes.RUN_MARKER] = RUN_MARKER_VALUE  # so the end-of-run check finds what it leaves behind
     env["DJANGO_SETTINGS_MODULE"] = "jamjar_site.settings"
     env.setdefault("MEDIA_ROOT", str(settings.MEDIA_ROOT))  # the files the test's songs refer to
     env.setdefault("SECRET_KEY", "test-suite-only-key")
