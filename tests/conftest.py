@@ -138,6 +138,11 @@ def subprocess_env(base: dict | None = None, **extra: str) -> dict:
     return env
 
 
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        pytest.skip("checks Redis; REDIS_URL is not set (scripts/test runs the suite with Redis too)")
+
+
 @pytest.fixture(autouse=True)
 def fresh_counts():
     """Live-session and rate counts start at zero in every test (with Redis they would
