@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import wave
 from pathlib import Path
@@ -28,7 +29,16 @@ def synth_song(seed: int, *, duration_s: float, sample_rate_hz: int = 8000) -> n
     Every random draw is made whatever the sample rate, so one seed is the same melody at
     8 kHz and at 44.1 kHz (harmonics above the rate's Nyquist are drawn, then left out).
     Different seeds give unrelated melodies.
+
+    The tests ask for the same few songs hundreds of times (0.7 s each at 44.1 kHz), so each
+    is made once per test process; every caller gets its own copy to change at will.
     """
+    return _synth_song(seed, duration_s=duration_s, sample_rate_hz=sample_rate_hz).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _synth_song(seed: int, *, duration_s: float, sample_rate_hz: int) -> np.ndarray:
+    """synth_song's melody, made once per arguments."""
     rng = np.random.default_rng(seed)
     n_samples = int(duration_s * sample_rate_hz)
     out = np.zeros(n_samples, dtype=np.float64)

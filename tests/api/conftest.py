@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 
 from recognition.engine.audio import float_to_pcm16
 from tests.audio_fixtures import synth_song
-from tests.conftest import SONG_RATE_HZ, SONG_SECONDS
+from tests.conftest import SONG_RATE_HZ, SONG_SECONDS, SONG_SEEDS, Track, catalogue_of
 
 CLIP_START_S = 7.3
 CLIP_SECONDS = 3.0
@@ -34,12 +34,13 @@ def catalogue(django_db_setup, django_db_blocker, tmp_path_factory):
     from catalog import services
 
     folder = tmp_path_factory.mktemp("api-songs")
+    tracks = []
+    for seed in SONG_SEEDS:
+        path = folder / f"song_{seed}.wav"
+        path.write_bytes(wav_bytes(song_samples(seed), sample_rate_hz=SONG_RATE_HZ))
+        tracks.append(Track(seed, path))
     with django_db_blocker.unblock():
-        songs = {}
-        for seed in (11, 12, 13, 14):
-            path = folder / f"song_{seed}.wav"
-            path.write_bytes(wav_bytes(song_samples(seed), sample_rate_hz=SONG_RATE_HZ))
-            songs[seed] = services.ingest_file(path).song
+        songs = catalogue_of(tracks)
         yield songs
         services.delete_songs([song.pk for song in songs.values()])
 

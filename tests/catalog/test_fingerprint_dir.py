@@ -135,6 +135,7 @@ def many_songs(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_midway_then_rerun_finishes_with_no_duplicates(many_songs):
     env = subprocess_env()
@@ -210,6 +211,7 @@ def test_a_lost_database_ends_the_run_with_one_line_and_the_summary(many_songs, 
         db.remove()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_create_no_duplicates(many_songs):
     env = subprocess_env()

@@ -28,6 +28,7 @@ async def test_a_message_goes_through_the_configured_layer():
     await layer.group_discard("jamjar-test", channel)
 
 
+@pytest.mark.redis  # the in-memory layer has no socket to time out: 6.5 s for nothing
 @pytest.mark.asyncio
 async def test_a_receiver_can_wait_longer_than_five_seconds():
     """A consumer idles on the layer between frames; redis-py 8's default 5 s socket

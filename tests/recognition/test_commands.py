@@ -97,6 +97,7 @@ def test_bad_arguments_are_usage_errors(db, song_files):
     assert failure.value.returncode == 2
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_exit_status_is_1_when_one_file_is_missing_and_names_it(catalogue, song_files, tmp_path):
     """A real process: the shell sees 1 if any file failed, 2 for usage errors."""

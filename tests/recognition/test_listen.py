@@ -116,6 +116,7 @@ def test_unknown_device_is_a_one_line_error(catalogue, virtual_microphone):
     assert "Traceback" not in err.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("args", [["--seconds", "1"], ["--list-devices"]])
 def test_no_input_device_names_what_to_install_or_start(catalogue, tmp_path, args):

@@ -12,6 +12,9 @@ import pytest
 
 from tests.servers import ROOT
 
+# Each test starts manage.py; tests/recognition/test_checks.py runs the same check in-process.
+pytestmark = pytest.mark.slow
+
 
 def readme_production_environment() -> dict[str, str]:
     """The variables the README's "Production server" example exports, placeholders filled in."""

@@ -56,6 +56,7 @@ def read_csv(folder: Path) -> list[dict]:
         return list(csv.DictReader(rows))
 
 
+@pytest.mark.slow  # the whole command end to end: every condition, two lengths, plots and the report
 def test_writes_csv_json_every_plot_and_an_index_that_shows_them(music_dir, tmp_path):
     folder, expected = music_dir
     shutil.copyfile(folder / "second_song.wav", folder / "zz_copy of second song.wav")
