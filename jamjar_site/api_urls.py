@@ -8,6 +8,7 @@ from rest_framework.routers import APIRootView, SimpleRouter
 
 from catalog.api import CatalogueStatsView, SongViewSet
 from recognition.api import RecognitionLogView, RecognizeView
+from tracklists.api_urls import urlpatterns as tracklist_urls
 
 app_name = "api"
 
@@ -29,6 +30,8 @@ ENDPOINTS = {
     "recognize": "recognize",
     "recognitions": "recognitions",
     "stats": "stats",
+    "tracklists": "tracklists",
+    "plays": "plays",
     "schema": "schema",
     "docs": "docs",
 }
@@ -39,6 +42,7 @@ urlpatterns = [
     path("recognize/", RecognizeView.as_view(), name="recognize"),
     path("recognitions/", RecognitionLogView.as_view(), name="recognitions"),
     path("stats/", CatalogueStatsView.as_view(), name="stats"),
+    *tracklist_urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page has no inline script.
     # Swagger UI sets style attributes from its script, so this page alone allows inline style.

@@ -10,6 +10,8 @@ admin.site.index_title = "Catalogue and recognition log"
 admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
+    # Before the admin: the track list pages (staff) share its upload limit.
+    path("admin/tracklists/", include("tracklists.urls")),
     path("admin/", admin.site.urls),
     # Sign in and out of the browsable API (its pages link here).
     path("api/auth/", include("rest_framework.urls")),
