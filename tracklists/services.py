@@ -28,6 +28,8 @@ logger = logging.getLogger("jamjar.tracklists")
 FILE_CHUNK_S = 10.0
 #: a job's progress is written at most this often, seconds of wall-clock time
 PROGRESS_EVERY_S = 1.0
+#: a file whose header promises this much more audio than it holds (or 1 %) is truncated, seconds
+TRUNCATED_SLACK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def analyse(
         analyser.push(chunk)
         if on_progress is not None:
             on_progress(analyser.seconds)
+    if seconds is None and not is_url(str(source)):
+        refuse_truncated(source, decoded_s=analyser.seconds)
     segments = analyser.finish()
     return describe(segments, file=name or (str(source) if is_url(str(source)) else Path(source).name),
                     duration_s=analyser.seconds)  # fmt: skip
@@ -150,6 +154,19 @@ def recording_duration_s(path: str | os.PathLike) -> float | None:
     except Exception:  # a header mutagen cannot read: progress is then unknown, the job goes on
         return None
     return length if length > 0 else None
+
+
+def refuse_truncated(path: str | os.PathLike, *, decoded_s: float) -> None:
+    """Raise AudioDecodeError when the file's header promises clearly more audio than it holds.
+
+    ffmpeg decodes a cut-off WAV, MP3 or Ogg file without complaint; a track list of half a
+    recording would silently miss the rest."""
+    expected_s = recording_duration_s(path)
+    if expected_s is not None and decoded_s < expected_s - max(TRUNCATED_SLACK_S, 0.01 * expected_s):
+        raise AudioDecodeError(
+            f"{Path(path).name} is truncated: its header says {expected_s:.1f} s of audio, "
+            f"only {decoded_s:.1f} s could be decoded"
+        )
 
 
 def run_tracklist(tracklist_id: int, *, on_progress: Callable[[Tracklist], None] | None = None) -> Tracklist:

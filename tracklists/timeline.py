@@ -91,6 +91,8 @@ class Hit:
     song_start_s: float
     song_end_s: float
     votes: int
+    #: recording time of each agreeing hash, float64 [shape=(votes,)]
+    times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 _run_ids = itertools.count(1)
@@ -106,9 +108,17 @@ class Run:
     song_times_s: list[float] = field(default_factory=list)  # the same points in song time
     votes: int = 0
     hits: int = 0
+    matched_s: list[np.ndarray] = field(default_factory=list)  # recording time of every agreeing hash
     #: enough votes over enough hits to be a song
     confirmed: bool = False
     closed: bool = False
+    _edges_s: tuple[float, float] | None = None  # set on closing, when matched_s is let go
+
+    def close(self) -> None:
+        """No more hits: keep the edges, let the per-hash times go (memory stays flat)."""
+        self._edges_s = self.edges_s()
+        self.matched_s = []
+        self.closed = True
 
     @property
     def start_s(self) -> float:
@@ -136,6 +146,23 @@ class Run:
         self.song_times_s += [hit.song_start_s, hit.song_end_s]
         self.votes += hit.votes
         self.hits += 1
+        self.matched_s.append(hit.times_s)
+
+    def edges_s(self, *, bin_s: float = 0.5, window_s: float = 2.0) -> tuple[float, float]:
+        """Where the song is heard from and to: the first and last time its agreeing hashes
+        reach half their usual density.  Evidence starts while a song fades in, before it is
+        the louder one (and lasts while it fades out), so the first and last hash are too wide."""
+        if self._edges_s is not None:
+            return self._edges_s
+        times = np.sort(np.concatenate(self.matched_s)) if self.matched_s else np.zeros(0)
+        if len(times) < 2 or times[-1] - times[0] < 2 * window_s:
+            return self.start_s, self.end_s
+        counts, bin_edges = np.histogram(times, bins=np.arange(times[0], times[-1] + bin_s, bin_s))
+        width = max(1, int(round(window_s / bin_s)))
+        density = np.convolve(counts, np.ones(width), mode="same")
+        usual = np.median(density[density > 0])
+        dense = np.flatnonzero(density >= usual / 2)
+        return float(bin_edges[dense[0]]), float(bin_edges[dense[-1] + 1])
 
     def distance_s(self, hit: Hit) -> float:
         """How far the hit's song time lies from where this run's line predicts it."""
@@ -263,7 +290,8 @@ class TimelineAnalyser:
             inliers = np.abs(song_frames - query_frames - candidate.offset_frames) <= tolerance
             query_frames, song_frames = query_frames[inliers], song_frames[inliers]
             first, last = int(np.argmin(query_frames)), int(np.argmax(query_frames))
-            times_s = source.recording_s(query_frames[[first, last]])
+            matched_s = source.recording_s(query_frames)
+            times_s = matched_s[[first, last]]
             song_times_s = song_frames[[first, last]] * (self.params.hop / self.params.sample_rate_hz)
             hits.append(
                 Hit(
@@ -273,6 +301,7 @@ class TimelineAnalyser:
                     song_start_s=float(song_times_s[0]),
                     song_end_s=float(song_times_s[1]),
                     votes=candidate.aligned_votes,
+                    times_s=matched_s,
                 )
             )
         return hits
@@ -303,7 +332,7 @@ class TimelineAnalyser:
         still_open = []
         for run in self.open_runs:
             if everything or now_s - run.end_s > self.settings.join_gap_s + self.settings.history_s:
-                run.closed = True
+                run.close()
                 if run.confirmed:
                     self.closed_runs.append(run)
             else:
@@ -390,7 +419,7 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
         )
         if not inside:
             kept.append(run)
-    spans = [[run.start_s, run.end_s] for run in kept]
+    spans = [list(run.edges_s()) for run in kept]
     for index in range(1, len(spans)):
         previous, current = spans[index - 1], spans[index]
         if current[0] - previous[1] <= settings.bridge_s:  # a crossfade or a short gap: cut in the middle
