@@ -78,7 +78,8 @@ def test_truncated_file_is_a_clear_error_and_writes_nothing(catalogue, recording
     cut = tmp_path / "cut.wav"
     cut.write_bytes(data[: len(data) // 2])  # a copy that stopped half-way: the header promises twice as much
     with pytest.raises(
-        CommandError, match=r"cut.wav is truncated: its header says 79.3 s of audio, only 39.6 s could be decoded"
+        CommandError,
+        match=r"cut.wav is truncated: its header says 79.3 s of audio, only 39.6 s could be decoded",
     ):
         run(cut, "--cue", tmp_path / "out.cue")
     assert not (tmp_path / "out.cue").exists()
