@@ -67,7 +67,7 @@ def test_seconds_stops_early(catalogue, recording):
 def test_non_audio_file_is_a_clear_error_and_writes_nothing(db, tmp_path):
     junk = tmp_path / "notes.mp3"
     junk.write_bytes(b"these are not the sounds you are looking for\n" * 200)
-    with pytest.raises(CommandError, match="notes.mp3: not decodable audio"):
+    with pytest.raises(CommandError, match=r"notes\.mp3: not decodable audio"):
         run(junk, "--csv", tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
     assert Tracklist.objects.count() == 0
@@ -86,5 +86,5 @@ def test_truncated_file_is_a_clear_error_and_writes_nothing(catalogue, recording
 
 
 def test_missing_file_is_named(db, tmp_path):
-    with pytest.raises(CommandError, match="nowhere.wav: no such file"):
+    with pytest.raises(CommandError, match=r"nowhere\.wav: no such file"):
         run(tmp_path / "nowhere.wav")
