@@ -52,9 +52,9 @@ class TimelineSettings:
     bridge_s: float = 8.0
     #: the speed search: audio without a hit for probe_after_s is probed, probe_s of it, at most
     #: every probe_every_s, with factors 1 +- k * speed_step_percent % up to speed_percent %
-    probe_after_s: float = 6.0
+    probe_after_s: float = 3.0
     probe_s: float = 6.0
-    probe_every_s: float = 12.0
+    probe_every_s: float = 9.0
     speed_percent: float = 5.0
     speed_step_percent: float = 1.0
     #: a probe names a (song, factor) with this many aligned votes and this margin over any other song
@@ -63,7 +63,7 @@ class TimelineSettings:
     #: audio kept for probes, and from where a stretched stream starts once a probe succeeds
     history_s: float = 24.0
     #: fingerprint with the query density (more hashes: survives noise, costs lookups)
-    query_density: bool = True
+    query_density: bool = False
     #: a fitted ratio this close to 1.0 is reported as 1.0
     unchanged_within: float = 0.0025
 
@@ -324,7 +324,9 @@ class TimelineAnalyser:
             best = Run(song_id=hit.song_id)
             self.open_runs.append(best)
         best.add(hit)
-        if best.hits >= settings.min_run_blocks and best.votes >= settings.min_run_votes:
+        # One hit can span many blocks: a stretched stream's first hit covers the kept audio.
+        blocks = max(best.hits, (best.end_s - best.start_s) / settings.block_s)
+        if blocks >= settings.min_run_blocks and best.votes >= settings.min_run_votes:
             best.confirmed = True
 
     def _close_stale(self, *, everything: bool = False) -> None:
@@ -372,7 +374,7 @@ class TimelineAnalyser:
         active = {round(source.factor, 4) for source in self._sources}
         trials = []
         for factor in self._factors:
-            source = _Source(factor, self.params, query=True, start_sample=0)
+            source = _Source(factor, self.params, query=settings.query_density, start_sample=0)
             if round(source.factor, 4) not in active:
                 trials.append((source, source.push(probe, final=True)))
         trials = [(source, hashes) for source, hashes in trials if len(hashes)]
