@@ -88,7 +88,13 @@ def plan_mix(tracks, *, minutes: float, rng) -> list[tuple]:
         pool, picks = (negatives, unknown_order) if unknown else (positives, order)
         if not picks:
             picks.extend(rng.permutation(len(pool)))
-        track = pool[picks.pop()]
+        # The next track long enough for the segment, else the longest left: game soundtracks
+        # are often shorter than the segment drawn, and the mix should still last the hour.
+        needed_s = length_s * (1 + SPEED_PERCENT / 100) + 1.5
+        fits = [i for i in reversed(picks) if pool[i].duration_s >= needed_s]
+        choice = fits[0] if fits else max(picks, key=lambda i: pool[i].duration_s)
+        picks.remove(choice)
+        track = pool[choice]
         seconds = min(float(length_s), track.duration_s / (1 + SPEED_PERCENT / 100) - 1.0)
         start_s = float(
             rng.uniform(0, max(0.0, track.duration_s - seconds * (1 + SPEED_PERCENT / 100) - 0.5))
