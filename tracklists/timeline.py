@@ -25,8 +25,9 @@ from recognition.engine.resample import StreamResampler
 from recognition.engine.speed import stretch_factors
 from recognition.engine.stream import Hashes, StreamingFingerprinter
 
-#: hashes -> (hash, song_id, offset_frames) of every catalogue row holding one of them
-Lookup = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+#: (hashes, song_id=None) -> (hash, song_id, offset_frames) of every catalogue row holding one
+#: of them (of that song only, given one), as catalog.selectors.fingerprint_rows
+Lookup = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ class TimelineSettings:
     speed_margin: float = 2.5
     #: audio kept for probes, and from where a stretched stream starts once a probe succeeds
     history_s: float = 24.0
+    #: while one song plays steadily, blocks are looked up in that song's rows only (far fewer
+    #: rows); when its votes per second fall below focus_keep of their usual level (it ends,
+    #: or fades into another), the last focus_recheck_blocks are looked up again with every
+    #: song, and so is every focus_full_every-th block
+    focus_keep: float = 0.5
+    focus_recheck_blocks: int = 4
+    focus_full_every: int = 10
     #: fingerprint with the query density (more hashes: survives noise, costs lookups)
     query_density: bool = False
     #: a fitted ratio this close to 1.0 is reported as 1.0
@@ -109,6 +117,7 @@ class Run:
     votes: int = 0
     hits: int = 0
     matched_s: list[np.ndarray] = field(default_factory=list)  # recording time of every agreeing hash
+    level_per_s: float = 0.0  # agreeing hashes per second lately (a moving average over hits)
     #: enough votes over enough hits to be a song
     confirmed: bool = False
     closed: bool = False
@@ -222,6 +231,8 @@ class TimelineAnalyser:
         self._last_probe_s = -np.inf
         self.open_runs: list[Run] = []
         self.closed_runs: list[Run] = []  # accepted runs only; a live caller may empty it
+        self._recent: deque[list[tuple[_Source, Hashes]]] = deque()  # the last blocks' hashes
+        self._blocks = 0
         self.probes = 0
         self.lookups = 0
 
@@ -261,18 +272,62 @@ class TimelineAnalyser:
         batches = [(source, hashes) for source, hashes in batches if len(hashes)]
         if not batches:
             return
-        rows = self._lookup(np.concatenate([hashes.hashes for _, hashes in batches]))
+        self._blocks += 1
+        focus = self._focus()
+        if focus is not None:
+            hits = self._block_hits(batches, song_id=focus.song_id)
+            rate = max((self._rate(hit) for _, hit in hits if hit.song_id == focus.song_id), default=0.0)
+            if rate >= self.settings.focus_keep * focus.level_per_s:
+                self._apply(hits)
+                self._remember(batches)
+                return
+            # The song fades or ends: what else was heard lately, with every song this time
+            # (its own hits there are counted already).
+            for old in self._recent:
+                self._apply([(s, h) for s, h in self._block_hits(old) if h.song_id != focus.song_id])
+            self._recent.clear()
+        self._apply(self._block_hits(batches))
+        self._remember(batches)
+
+    def _focus(self) -> Run | None:
+        """The one confirmed run heard in the last two blocks, unless a full look is due."""
+        if self._blocks % self.settings.focus_full_every == 0:
+            return None
+        recent = [
+            run
+            for run in self.open_runs
+            if run.confirmed and self.seconds - run.end_s <= 2 * self.settings.block_s + 2.0
+        ]
+        return recent[0] if len(recent) == 1 and recent[0].level_per_s > 0 else None
+
+    def _remember(self, batches: list[tuple[_Source, Hashes]]) -> None:
+        self._recent.append(batches)
+        while len(self._recent) > self.settings.focus_recheck_blocks:
+            self._recent.popleft()
+
+    def _rate(self, hit: Hit) -> float:
+        return hit.votes / max(self.settings.block_s, hit.end_s - hit.start_s)
+
+    def _block_hits(
+        self, batches: list[tuple[_Source, Hashes]], *, song_id: int | None = None
+    ) -> list[tuple[_Source, Hit]]:
+        """One lookup for the block's hashes (of one song's rows, given song_id); each source's hits."""
+        rows = self._lookup(np.concatenate([hashes.hashes for _, hashes in batches]), song_id=song_id)
         self.lookups += 1
-        by_source: dict[int, list[Hashes]] = {}
-        sources = {id(source): source for source, _ in batches}
+        by_source: dict[int, tuple[_Source, list[Hashes]]] = {}
         for source, hashes in batches:
-            by_source.setdefault(id(source), []).append(hashes)
-        for key, parts in by_source.items():
-            source = sources[key]
-            for hit in self._hits(source, Hashes.concat(parts), rows):
-                self._place(hit)
-                source.last_hit_s = max(source.last_hit_s, hit.end_s)
-                self._last_hit_s = max(self._last_hit_s, hit.end_s)
+            by_source.setdefault(id(source), (source, []))[1].append(hashes)
+        return [
+            (source, hit)
+            for source, parts in by_source.values()
+            for hit in self._hits(source, Hashes.concat(parts), rows)
+        ]
+
+    def _apply(self, hits: list[tuple[_Source, Hit]]) -> None:
+        for source, hit in hits:
+            self._place(hit)
+            source.last_hit_s = max(source.last_hit_s, hit.end_s)
+            self._last_hit_s = max(self._last_hit_s, hit.end_s)
 
     def _hits(self, source: _Source, hashes: Hashes, rows) -> list[Hit]:
         db_hashes, db_songs, db_offsets = rows
@@ -324,6 +379,8 @@ class TimelineAnalyser:
             best = Run(song_id=hit.song_id)
             self.open_runs.append(best)
         best.add(hit)
+        rate = self._rate(hit)
+        best.level_per_s = rate if best.hits == 1 else 0.7 * best.level_per_s + 0.3 * rate
         # One hit can span many blocks: a stretched stream's first hit covers the kept audio.
         blocks = max(best.hits, (best.end_s - best.start_s) / settings.block_s)
         if blocks >= settings.min_run_blocks and best.votes >= settings.min_run_votes:
@@ -402,7 +459,8 @@ class TimelineAnalyser:
         )
         source.last_hit_s = now_s
         self._sources.append(source)
-        self._vote([(source, source.push(kept))])
+        # Looked up with every song: a focus on the song that just ended must not hide this one.
+        self._apply(self._block_hits([(source, source.push(kept))]))
 
 
 def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) -> list[Segment]:
@@ -456,4 +514,40 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
         cursor = end_s
     if duration_s - cursor > 1e-6 or not segments:
         segments.append(Segment(start_s=cursor, end_s=duration_s))
-    return segments
+    return _join_repeats(segments, max_gap_s=settings.join_gap_s)
+
+
+def _join_repeats(segments: list[Segment], *, max_gap_s: float) -> list[Segment]:
+    """One segment for one song heard in a row: music that loops (game and dance tracks do)
+    puts the same audio at several places of the song, so its hits fall on several lines and
+    make several runs, side by side or around a short stretch where none agreed."""
+    joined: list[Segment] = []
+    for segment in segments:
+        if segment.song_id is not None and joined:
+            previous, gap = joined[-1], None
+            if previous.song_id == segment.song_id:
+                gap = []
+            elif (
+                previous.song_id is None
+                and len(joined) > 1
+                and joined[-2].song_id == segment.song_id
+                and previous.end_s - previous.start_s <= max_gap_s
+            ):
+                gap = [joined.pop()]
+            if gap is not None:
+                first = joined.pop()
+                strongest = max(first, segment, key=lambda s: s.confidence)
+                joined.append(
+                    Segment(
+                        start_s=first.start_s,
+                        end_s=segment.end_s,
+                        song_id=segment.song_id,
+                        song_start_s=first.song_start_s,
+                        song_end_s=segment.song_end_s,
+                        speed_ratio=strongest.speed_ratio,
+                        confidence=first.confidence + segment.confidence,
+                    )
+                )
+                continue
+        joined.append(segment)
+    return joined

@@ -32,8 +32,8 @@ def lookup(songs):
     order = np.argsort(hashes, kind="stable")
     hashes, song_ids, offsets = hashes[order], song_ids[order], offsets[order]
 
-    def rows(query: np.ndarray):
-        wanted = np.isin(hashes, np.unique(query))
+    def rows(query: np.ndarray, *, song_id: int | None = None):
+        wanted = np.isin(hashes, np.unique(query)) & ((song_ids == song_id) if song_id is not None else True)
         return hashes[wanted], song_ids[wanted], offsets[wanted]
 
     return rows
@@ -85,3 +85,12 @@ def test_the_timeline_does_not_depend_on_how_the_audio_is_chunked(songs, lookup)
         [songs[304][: 30 * RATE_HZ], speed(songs[301][: 30 * RATE_HZ], percent=-2.0)], overlap=4 * RATE_HZ
     )
     assert analyse(recording, lookup, chunk_s=1.0) == analyse(recording, lookup, chunk_s=17.0)
+
+
+def test_a_song_that_loops_is_one_segment(songs, lookup):
+    # The same 15 s of song 302 three times over: its hashes agree on three lines of the song.
+    loop = songs[302][5 * RATE_HZ : 20 * RATE_HZ]
+    recording, _ = mix([songs[301][: 30 * RATE_HZ], np.concatenate([loop, loop, loop])], overlap=4 * RATE_HZ)
+    segments = analyse(recording, lookup)
+    assert [s.song_id for s in segments] == [301, 302]
+    assert segments[1].end_s == pytest.approx(len(recording) / RATE_HZ)
