@@ -39,7 +39,7 @@ class TimelineSettings:
     #: votes are counted within +- this many frames of an offset
     tolerance_frames: int = 1
     #: a block's (song, offset) is a hit with at least this many aligned votes
-    min_block_votes: int = 8
+    min_block_votes: int = 5
     #: a run is a song with at least this many votes, over at least min_run_blocks hits
     min_run_votes: int = 30
     min_run_blocks: int = 2
@@ -51,6 +51,8 @@ class TimelineSettings:
     join_drift: float = 0.01
     #: gaps between two songs up to this long are split in the middle; longer ones are unknown
     bridge_s: float = 8.0
+    #: one song on both sides of at most this much unexplained audio is one segment
+    rejoin_gap_s: float = 120.0
     #: the speed search: audio without a hit for probe_after_s is probed, probe_s of it, at most
     #: every probe_every_s, with factors 1 +- k * speed_step_percent % up to speed_percent %
     probe_after_s: float = 3.0
@@ -431,7 +433,7 @@ class TimelineAnalyser:
         active = {round(source.factor, 4) for source in self._sources}
         trials = []
         for factor in self._factors:
-            source = _Source(factor, self.params, query=settings.query_density, start_sample=0)
+            source = _Source(factor, self.params, query=True, start_sample=0)
             if round(source.factor, 4) not in active:
                 trials.append((source, source.push(probe, final=True)))
         trials = [(source, hashes) for source, hashes in trials if len(hashes)]
@@ -514,13 +516,14 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
         cursor = end_s
     if duration_s - cursor > 1e-6 or not segments:
         segments.append(Segment(start_s=cursor, end_s=duration_s))
-    return _join_repeats(segments, max_gap_s=settings.join_gap_s)
+    return _join_repeats(segments, max_gap_s=settings.rejoin_gap_s)
 
 
 def _join_repeats(segments: list[Segment], *, max_gap_s: float) -> list[Segment]:
     """One segment for one song heard in a row: music that loops (game and dance tracks do)
     puts the same audio at several places of the song, so its hits fall on several lines and
-    make several runs, side by side or around a short stretch where none agreed."""
+    make several runs, side by side or around a stretch where noise hid it (up to max_gap_s of
+    nothing agreeing).  A station or a DJ does not play one song twice within that time."""
     joined: list[Segment] = []
     for segment in segments:
         if segment.song_id is not None and joined:
