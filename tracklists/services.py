@@ -105,8 +105,8 @@ def analyse(
     if seconds is None and not is_url(str(source)):
         refuse_truncated(source, decoded_s=analyser.seconds)
     segments = analyser.finish()
-    return describe(segments, file=name or (str(source) if is_url(str(source)) else Path(source).name),
-                    duration_s=analyser.seconds)  # fmt: skip
+    file = name or (str(source) if is_url(str(source)) else Path(source).name)
+    return describe(segments, file=file, duration_s=analyser.seconds)
 
 
 def describe(segments: list[Segment], *, file: str, duration_s: float) -> Timeline:
