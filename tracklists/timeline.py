@@ -102,7 +102,7 @@ class Hit:
     song_end_s: float
     votes: int
     #: recording time of each agreeing hash, float64 [shape=(votes,)]
-    times_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    matched_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 _run_ids = itertools.count(1)
@@ -157,7 +157,7 @@ class Run:
         self.song_times_s += [hit.song_start_s, hit.song_end_s]
         self.votes += hit.votes
         self.hits += 1
-        self.matched_s.append(hit.times_s)
+        self.matched_s.append(hit.matched_s)
 
     def edges_s(self, *, bin_s: float = 0.5, window_s: float = 2.0) -> tuple[float, float]:
         """Where the song is heard from and to: the first and last time its agreeing hashes
@@ -358,7 +358,7 @@ class TimelineAnalyser:
                     song_start_s=float(song_times_s[0]),
                     song_end_s=float(song_times_s[1]),
                     votes=candidate.aligned_votes,
-                    times_s=matched_s,
+                    matched_s=matched_s,
                 )
             )
         return hits
