@@ -37,7 +37,7 @@ def body_limit_bytes(path: str, service: BodyLimits, *, multipart: bool = False)
         return service.api_max_clip_bytes + overhead
     if path.startswith("/api/songs/"):
         return service.api_max_track_bytes + overhead
-    if path.startswith("/admin/"):
+    if path.startswith(("/admin/", "/api/tracklists/")):  # recordings of hours
         return service.admin_max_upload_bytes
     return service.max_request_bytes
 

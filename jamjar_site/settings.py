@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "channels",
     "catalog",
     "recognition",
+    "tracklists",
     # Tooling, not the product: the evaluate and benchmark commands.
     "recognition.evaluation",
 ]
@@ -237,6 +238,8 @@ def env_json_object(name: str) -> dict:
 
 JAMJAR_FINGERPRINT: dict = env_json_object("JAMJAR_FINGERPRINT")
 JAMJAR: dict = env_json_object("JAMJAR")
+# Track lists and the stream monitor (tracklists/conf.py).
+JAMJAR_TRACKLIST: dict = env_json_object("JAMJAR_TRACKLIST")
 
 # Content-Security-Policy on every response (django-csp): only this server's own scripts,
 # styles, images and websocket; no inline code, no frames, no plugins.

@@ -12,6 +12,7 @@ from rest_framework.routers import APIRootView, SimpleRouter
 
 from catalog.api import CatalogueStatsView, SongViewSet
 from recognition.api import RecognitionLogView, RecognizeView
+from tracklists.api_urls import urlpatterns as tracklist_urls
 
 admin.site.site_header = "jamjar administration"
 admin.site.site_title = "jamjar admin"
@@ -38,6 +39,8 @@ ENDPOINTS = {
     "recognize": "recognize",
     "recognitions": "recognitions",
     "stats": "stats",
+    "tracklists": "tracklists",
+    "plays": "plays",
     "schema": "schema",
     "docs": "docs",
 }
@@ -48,6 +51,7 @@ api_urlpatterns = [
     path("recognize/", RecognizeView.as_view(), name="recognize"),
     path("recognitions/", RecognitionLogView.as_view(), name="recognitions"),
     path("stats/", CatalogueStatsView.as_view(), name="stats"),
+    *tracklist_urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the page has no inline script.
     # Swagger UI sets style attributes from its script, so this page alone allows inline style.
@@ -62,6 +66,8 @@ api_urlpatterns = [
 
 
 urlpatterns = [
+    # Before the admin: the track list pages (staff) share its upload limit.
+    path("admin/tracklists/", include("tracklists.urls")),
     path("admin/", admin.site.urls),
     # Sign in and out of the browsable API (its pages link here).
     path("api/auth/", include("rest_framework.urls")),

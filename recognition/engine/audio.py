@@ -80,28 +80,71 @@ def decode_chunks(
     command = [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error"]
     if start_s:
         command += ["-ss", f"{start_s:.3f}"]
-    command += ["-i", str(path), "-vn", "-sn", "-dn"]
+    command += ["-i", str(path)]
+    yield from _ffmpeg_chunks(
+        command, name=path.name, sample_rate_hz=sample_rate_hz, limit_s=limit_s, chunk_s=chunk_s,
+        timeout_s=DECODE_TIMEOUT_S,
+    )  # fmt: skip
+
+
+def decode_url_chunks(
+    url: str,
+    *,
+    sample_rate_hz: int,
+    limit_s: float | None = None,
+    chunk_s: float = 1.0,
+    read_timeout_s: float = 15.0,
+) -> Iterator[np.ndarray]:
+    """An http(s) stream (or anything else ffmpeg opens by URL), decoded as decode_chunks does,
+    float32 [shape=(n,)] chunks of at most chunk_s seconds as they arrive, until the stream
+    ends or limit_s seconds.  There is no overall time limit (a live stream never ends); a
+    server that sends nothing for read_timeout_s ends it.  Raises AudioDecodeError."""
+    command = [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error"]
+    command += ["-rw_timeout", str(int(read_timeout_s * 1_000_000)), "-i", url]
+    yield from _ffmpeg_chunks(
+        command, name=url, sample_rate_hz=sample_rate_hz, limit_s=limit_s, chunk_s=chunk_s, timeout_s=None
+    )
+
+
+def _ffmpeg_chunks(
+    command: list[str],
+    *,
+    name: str,
+    sample_rate_hz: int,
+    limit_s: float | None,
+    chunk_s: float,
+    timeout_s: float | None,
+) -> Iterator[np.ndarray]:
+    """Run ffmpeg (command: up to and including its input) to mono 16-bit PCM; yield float32 chunks."""
+    command = [*command, "-vn", "-sn", "-dn"]
     if limit_s is not None:
         command += ["-t", f"{limit_s:.3f}"]
     command += ["-ac", "1", "-ar", str(sample_rate_hz), "-f", "s16le", "-acodec", "pcm_s16le", "-"]
     chunk_bytes = max(2, int(chunk_s * sample_rate_hz) * 2)
-    deadline = time.monotonic() + DECODE_TIMEOUT_S
+    deadline = time.monotonic() + timeout_s if timeout_s is not None else float("inf")
     # ffmpeg's messages go to a file: a pipe nobody reads while the samples flow could fill and stall it.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
         try:
             decoded = 0
             while True:
-                block = process.stdout.read(chunk_bytes)
+                # read1: what has arrived (up to a chunk), so a live stream is passed on as it comes
+                block = (
+                    process.stdout.read1(chunk_bytes)
+                    if timeout_s is None
+                    else process.stdout.read(chunk_bytes)
+                )
                 if time.monotonic() > deadline:
-                    raise AudioDecodeError(f"{path.name}: decoding took longer than {DECODE_TIMEOUT_S} s")
+                    raise AudioDecodeError(f"{name}: decoding took longer than {timeout_s:g} s")
                 if not block:
                     break
+                if len(block) % 2 and (extra := process.stdout.read(1)):
+                    block += extra  # never split a sample between chunks
                 decoded += len(block)
                 yield pcm16_to_float(block)
-            returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            returncode = process.wait(timeout=max(1.0, min(deadline - time.monotonic(), 60.0)))
         except subprocess.TimeoutExpired as exc:
-            raise AudioDecodeError(f"{path.name}: decoding took longer than {DECODE_TIMEOUT_S} s") from exc
+            raise AudioDecodeError(f"{name}: decoding took longer than {timeout_s:g} s") from exc
         finally:
             if process.poll() is None:
                 process.kill()
@@ -110,9 +153,9 @@ def decode_chunks(
         errors.seek(0)
         reason = _first_error_line(errors.read(64 * 1024))
     if returncode != 0:
-        raise AudioDecodeError(f"{path.name}: not decodable audio ({reason or 'ffmpeg failed'})")
+        raise AudioDecodeError(f"{name}: not decodable audio ({reason or 'ffmpeg failed'})")
     if decoded < 2:
-        raise AudioDecodeError(f"{path.name}: no audio stream found ({reason or 'no samples decoded'})")
+        raise AudioDecodeError(f"{name}: no audio stream found ({reason or 'no samples decoded'})")
 
 
 def _first_error_line(stderr: bytes) -> str:

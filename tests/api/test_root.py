@@ -6,7 +6,7 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = {"songs", "recognize", "recognitions", "stats", "schema", "docs"}
+ENDPOINTS = {"songs", "recognize", "recognitions", "stats", "tracklists", "plays", "schema", "docs"}
 
 
 def test_root_lists_every_endpoint_as_an_absolute_url(client):

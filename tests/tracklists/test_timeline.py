@@ -1,0 +1,96 @@
+"""The timeline analyser on generated mixes, with the catalogue held in memory (no database)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recognition.engine.params import FingerprintParams
+from recognition.engine.stream import fingerprint
+from recognition.evaluation.degrade import speed
+from tests.audio_fixtures import synth_song
+from tests.tracklists.mixes import mix
+from tracklists.timeline import TimelineAnalyser, TimelineSettings
+
+PARAMS = FingerprintParams()
+RATE_HZ = PARAMS.sample_rate_hz
+SONG_SEEDS = (301, 302, 303, 304)
+
+
+@pytest.fixture(scope="module")
+def songs() -> dict[int, np.ndarray]:
+    return {seed: synth_song(seed, duration_s=50, sample_rate_hz=RATE_HZ) for seed in SONG_SEEDS}
+
+
+@pytest.fixture(scope="module")
+def lookup(songs):
+    """The catalogue's (hash, song, offset) rows for the songs, found by hash as the selector finds them."""
+    parts = [(fingerprint(samples, PARAMS), seed) for seed, samples in songs.items()]
+    hashes = np.concatenate([h.hashes for h, _ in parts])
+    song_ids = np.concatenate([np.full(len(h), seed) for h, seed in parts])
+    offsets = np.concatenate([h.offsets_frames for h, _ in parts])
+    order = np.argsort(hashes, kind="stable")
+    hashes, song_ids, offsets = hashes[order], song_ids[order], offsets[order]
+
+    def rows(query: np.ndarray, *, song_id: int | None = None):
+        wanted = np.isin(hashes, np.unique(query)) & ((song_ids == song_id) if song_id is not None else True)
+        return hashes[wanted], song_ids[wanted], offsets[wanted]
+
+    return rows
+
+
+def analyse(samples: np.ndarray, lookup, *, chunk_s: float = 10.0):
+    analyser = TimelineAnalyser(PARAMS, TimelineSettings(), lookup)
+    step = int(chunk_s * RATE_HZ)
+    for start in range(0, len(samples), step):
+        analyser.push(samples[start : start + step])
+    return analyser.finish()
+
+
+def test_songs_crossfades_and_a_speed_change_are_found(songs, lookup):
+    unknown = synth_song(999, duration_s=30, sample_rate_hz=RATE_HZ)
+    parts = [
+        songs[301][: 40 * RATE_HZ],
+        speed(songs[302][5 * RATE_HZ : 50 * RATE_HZ], percent=3.0),  # played 3 % fast
+        unknown,
+        songs[303][10 * RATE_HZ : 45 * RATE_HZ],
+    ]
+    recording, boundaries = mix(parts, overlap=6 * RATE_HZ)
+    segments = analyse(recording, lookup)
+
+    assert [s.song_id for s in segments] == [301, 302, None, 303]
+    found = [s.start_s for s in segments[1:]]
+    assert np.abs(np.array(found) - np.array(boundaries) / RATE_HZ).max() <= 2.0
+    assert segments[0].start_s == 0 and segments[-1].end_s == pytest.approx(len(recording) / RATE_HZ)
+    assert segments[1].speed_ratio == pytest.approx(1.03, abs=0.005)
+    assert segments[0].speed_ratio == segments[3].speed_ratio == 1.0
+    # Where in each song: song 303 starts 10 s in (its first 3 s fade in before the boundary).
+    fade_in_s = boundaries[2] / RATE_HZ - segments[3].start_s
+    assert segments[3].song_start_s == pytest.approx(10.0 + 3.0 - fade_in_s, abs=0.5)
+    assert segments[2].confidence == 0 and segments[2].song_start_s is None
+
+
+def test_only_unknown_music_gives_one_unknown_segment(lookup):
+    recording = np.concatenate(
+        [synth_song(seed, duration_s=40, sample_rate_hz=RATE_HZ) for seed in (901, 902)]
+    )
+    segments = analyse(recording, lookup)
+    assert len(segments) == 1
+    assert segments[0].song_id is None
+    assert (segments[0].start_s, segments[0].end_s) == (0.0, pytest.approx(80.0))
+
+
+def test_the_timeline_does_not_depend_on_how_the_audio_is_chunked(songs, lookup):
+    recording, _ = mix(
+        [songs[304][: 30 * RATE_HZ], speed(songs[301][: 30 * RATE_HZ], percent=-2.0)], overlap=4 * RATE_HZ
+    )
+    assert analyse(recording, lookup, chunk_s=1.0) == analyse(recording, lookup, chunk_s=17.0)
+
+
+def test_a_song_that_loops_is_one_segment(songs, lookup):
+    # The same 15 s of song 302 three times over: its hashes agree on three lines of the song.
+    loop = songs[302][5 * RATE_HZ : 20 * RATE_HZ]
+    recording, _ = mix([songs[301][: 30 * RATE_HZ], np.concatenate([loop, loop, loop])], overlap=4 * RATE_HZ)
+    segments = analyse(recording, lookup)
+    assert [s.song_id for s in segments] == [301, 302]
+    assert segments[1].end_s == pytest.approx(len(recording) / RATE_HZ)
