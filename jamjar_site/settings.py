@@ -4,6 +4,8 @@ Environment variables (all optional):
 
 - ``DATABASE_URL``: ``sqlite:///path/db.sqlite3`` (default: ``db.sqlite3`` beside manage.py)
   or ``mysql://root@127.0.0.1:3306/jamjar`` for MySQL/MariaDB (utf8mb4).
+- ``DATABASE_REPLICA_URLS``: comma-separated URLs of read replicas of DATABASE_URL; catalogue
+  lookups go to them (jamjar_site/routers.py).
 - ``REDIS_URL``: ``redis://127.0.0.1:6379/0`` switches the Channels layer to Redis.
 - ``SECRET_KEY``: required unless ``DEBUG`` is on.
 - ``DEBUG``: ``1``/``true`` to turn debug on (off by default).
@@ -137,23 +139,33 @@ TEMPLATES = [
 WSGI_APPLICATION = "jamjar_site.wsgi.application"
 ASGI_APPLICATION = "jamjar_site.asgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("charset", "utf8mb4")
-    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers (the matcher) go on while an ingest writes.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    )
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 30)
+
+def database(url: str) -> dict:
+    """One DATABASES entry from a URL, with the options jamjar relies on."""
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.mysql":
+        options.setdefault("charset", "utf8mb4")
+        config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers (the matcher) go on while an ingest writes.
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        options.setdefault("timeout", 30)
+    return config
+
+
+DATABASES = {"default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Read replicas of the primary (README "Scaling out"): catalogue lookups go to them
+# (jamjar_site/routers.py), writes to the primary.
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    _replica = DATABASES[f"replica{_number}"] = database(_url)
+    if _replica["ENGINE"] == "django.db.backends.mysql":
+        # A replica that is down is found out in 2 s, not the client's default of minutes.
+        _replica["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests read the replica as the test database itself (no copy is made for it).
+    _replica["TEST"] = {"MIRROR": "default"}
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["jamjar_site.routers.ReplicaRouter"]
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
