@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 
 from django import forms
@@ -332,7 +330,7 @@ class SongAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = ManyTracksForm(request.POST, request.FILES) if request.method == "POST" else ManyTracksForm()
         if form.is_bound and form.is_valid():
-            folder = tempfile.mkdtemp(prefix="jamjar-admin-upload-")
+            folder = jobs.spool_folder("jamjar-admin-upload-")
             try:
                 tracks = spool_uploads(
                     form.cleaned_data["files"],
@@ -347,7 +345,7 @@ class SongAdmin(admin.ModelAdmin):
                 items=tracks,
                 label=lambda track: track.name,
                 work=ingest_uploaded,
-                cleanup=functools.partial(shutil.rmtree, folder, ignore_errors=True),
+                cleanup_folder=folder,
             )
             return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_job", job.id)
         context = {

@@ -7,6 +7,8 @@ Environment variables (all optional):
 - ``DATABASE_REPLICA_URLS``: comma-separated URLs of read replicas of DATABASE_URL; catalogue
   lookups go to them (jamjar_site/routers.py).
 - ``REDIS_URL``: ``redis://127.0.0.1:6379/0`` switches the Channels layer to Redis.
+- ``CELERY_BROKER_URL``: ``redis://127.0.0.1:6379/1`` runs batches (admin uploads,
+  re-fingerprinting, ``fingerprint_dir --queue``) on Celery workers; needs REDIS_URL too.
 - ``SECRET_KEY``: required unless ``DEBUG`` is on.
 - ``DEBUG``: ``1``/``true`` to turn debug on (off by default).
 - ``ALLOWED_HOSTS``: comma-separated, default ``localhost,127.0.0.1``.
@@ -167,6 +169,17 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["jamjar_site.routers.ReplicaRouter"]
 
+
+def redis_cache(url: str) -> dict:
+    """Django's cache on Redis: short timeouts, so while Redis is down a request is answered 503 at once."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "jamjar",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -178,17 +191,29 @@ if REDIS_URL:
         }
     }
     # Live-session and rate counts (recognition/limits.py) and the API's throttle, shared by
-    # every process.  Short timeouts: while Redis is down a request is answered 503 at once.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "jamjar",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
-        }
-    }
+    # every process; so is the progress of batches (catalog/jobs.py).
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # This process's own memory.  A batch keeps an entry per item (catalog/jobs.py): room
+    # for the largest, where Django's default of 300 entries would drop some.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Batches of catalogue work on Celery workers (jamjar_site/celery.py, catalog/jobs.py), e.g.
+# CELERY_BROKER_URL=redis://127.0.0.1:6379/1.  Unset: batches run in the process that starts them.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# A task is acknowledged when done, so a worker that dies mid-item gives it back to the queue,
+# and a worker takes one task at a time, so a second worker shares even a short batch.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # progress is in the cache (catalog/jobs.py), not in results
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
