@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -245,3 +246,49 @@ class Redis(ServiceProcess):
             stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), timeout_s=30, what="Redis")
+
+
+class CeleryWorker(ServiceProcess):
+    """`celery -A jamjar_site worker` (one task at a time) with the environment given."""
+
+    def __init__(self, env: dict, *, name: str) -> None:
+        self.log_path = Path(tempfile.mkstemp(prefix=f"jamjar-celery-{name}-", suffix=".log")[1])
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed by stop())
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "jamjar_site",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{name}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: " ready." in self.log(), timeout_s=90, what=f"celery worker {name}")
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(self.log()) from None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        super().stop()
+        if not self._log.closed:
+            self._log.close()
+
+    def remove(self) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
