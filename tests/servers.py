@@ -9,10 +9,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks.queue_ingest import worker_command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -255,21 +256,7 @@ class CeleryWorker(ServiceProcess):
         self.log_path = Path(tempfile.mkstemp(prefix=f"jamjar-celery-{name}-", suffix=".log")[1])
         self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed by stop())
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "jamjar_site",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{name}@%h",
-            ],
+            worker_command(name),
             cwd=ROOT,
             env=env,
             stdout=self._log,
