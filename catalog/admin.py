@@ -126,6 +126,7 @@ def spool_uploads(files: list, *, folder: str, max_bytes: int) -> list[UploadedT
     return tracks
 
 
+@jobs.batch_work
 def ingest_uploaded(track: UploadedTrack) -> str:
     if track.problem:
         raise jobs.ItemFailed(track.problem)
@@ -149,6 +150,7 @@ def ingest_uploaded(track: UploadedTrack) -> str:
     return f"catalogued as “{song}” (song {song.pk}, {song.fingerprint_count} fingerprints)"
 
 
+@jobs.batch_work
 def refingerprint(song: Song) -> str:
     try:
         services.refingerprint_song(song)

@@ -197,6 +197,7 @@ def queue_directory(
 SKIPPED = "already in the catalogue"
 
 
+@jobs.batch_work
 def ingest_queued_file(item: dict) -> str:
     """One file of a queued folder, on a worker: catalogued in one transaction, or skipped."""
     params = conf.fingerprint_params()

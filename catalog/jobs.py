@@ -37,6 +37,8 @@ logger = logging.getLogger("jamjar.catalog")
 KEEP_S = 7 * 86400
 # How often wait() looks at the progress, seconds.
 POLL_S = 0.2
+# Where a worker may find a batch's work functions and item dataclasses.
+APPS = ("catalog.", "recognition.")
 
 
 class ItemFailed(Exception):
@@ -251,6 +253,8 @@ def _enqueue(job: Job, labels: list[str], items: list, work: Callable) -> int:
     from .tasks import run_job_item
 
     name = function_name(work)
+    if not getattr(work, "jamjar_batch_work", False):
+        raise ValueError(f"{name}: mark it with catalog.jobs.batch_work to run it on Celery workers")
     payloads = [encode(item) for item in items]  # a bad item fails before anything is queued
     queued = 0
     try:
@@ -277,19 +281,39 @@ def safe_url(url: str) -> str:
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}" if "@" in rest else url
 
 
+def batch_work(work: Callable[[Any], str]) -> Callable[[Any], str]:
+    """Mark a module-level function as one that workers may run as a batch's work.
+
+    A worker runs only functions so marked, and builds only dataclasses of jamjar's own
+    apps: a message in the broker names what to call, and must not name anything else.
+    """
+    function_name(work)
+    work.jamjar_batch_work = True
+    return work
+
+
 def function_name(work: Callable) -> str:
     name = f"{work.__module__}:{work.__qualname__}"
-    if "<" in name:
+    if "<" in name or "." in work.__qualname__:
         raise ValueError(f"{name}: a batch run by Celery workers needs a module-level function")
     return name
 
 
 def function_named(name: str) -> Callable:
-    module, _, qualname = name.partition(":")
-    target: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        target = getattr(target, part)
+    """The batch work function called name (module:function), if it is marked as one."""
+    module, _, function = name.partition(":")
+    target = getattr(importlib.import_module(module), function, None) if module.startswith(APPS) else None
+    if not getattr(target, "jamjar_batch_work", False):
+        raise ValueError(f"{name} is not a batch work function (catalog.jobs.batch_work)")
     return target
+
+
+def _dataclass_named(name: str) -> type:
+    module, _, qualname = name.partition(":")
+    found = getattr(importlib.import_module(module), qualname, None) if module.startswith(APPS) else None
+    if not (isinstance(found, type) and dataclasses.is_dataclass(found)):
+        raise ValueError(f"{name} is not a dataclass of jamjar's apps")
+    return found
 
 
 def encode(item: Any) -> Any:
@@ -311,5 +335,5 @@ def decode(payload: Any) -> Any:
         except model.DoesNotExist:
             raise ItemFailed(f"{model._meta.verbose_name} {payload['pk']} is no longer there") from None
     if isinstance(payload, dict) and set(payload) == {"dataclass", "fields"}:
-        return function_named(payload["dataclass"])(**payload["fields"])
+        return _dataclass_named(payload["dataclass"])(**payload["fields"])
     return payload
