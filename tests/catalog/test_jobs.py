@@ -44,3 +44,15 @@ def test_items_travel_as_json_and_come_back(catalogue):
         jobs.decode({"dataclass": "subprocess:Popen", "fields": {"args": ["true"]}})
     with pytest.raises(TypeError, match="cannot be sent to a worker"):
         jobs.encode(object())
+
+
+def test_a_broker_without_a_shared_cache_is_refused_at_start_up(settings):
+    from catalog.checks import check_queue_progress_is_shared
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/1"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert [error.id for error in check_queue_progress_is_shared(None)] == ["jamjar.E010"]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}
+    }
+    assert check_queue_progress_is_shared(None) == []

@@ -97,6 +97,15 @@ def test_lookups_use_the_replica_and_writes_the_primary(databases, env, tmp_path
     without_replicas = {**env, "DATABASE_REPLICA_URLS": ""}
     assert recognised(without_replicas, clip) == "song 31"
 
+    # A command that has written reads the catalogue from the primary from then on.
+    song_33 = tmp_path / "song_33.wav"
+    write_wav(song_33, synth_song(33, duration_s=12.0, sample_rate_hz=RATE_HZ), sample_rate_hz=RATE_HZ)
+    read_your_write = (
+        "from catalog import services; from catalog.models import Song; before = Song.objects.count(); "
+        f"services.ingest_file({str(song_33)!r}); print(before, Song.objects.count())"
+    )
+    assert manage(env, "shell", "-v", "0", "-c", read_your_write).stdout.split() == ["0", "2"]
+
     replica.resume()
     replica.catch_up()
     assert recognised(env, clip) == "song 31"  # found through the replica once caught up
