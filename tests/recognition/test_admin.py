@@ -85,5 +85,7 @@ async def test_websocket_logs_the_client_address(catalogue):
     comm = await started(client=("203.0.113.9", 40000))
     answer, _ = await stream_until_answer(comm, song_pcm(13, start_s=2.0, seconds=8.0))
     assert answer["type"] == "match"
+    # The answer is sent before it is logged; the socket closes once it is.
+    assert (await comm.receive_output(timeout=5))["type"] == "websocket.close"
     logged = await Recognition.objects.aget()
     assert (logged.source, logged.client_address, logged.user_id) == ("browser", "203.0.113.9", None)
