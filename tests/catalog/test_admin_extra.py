@@ -23,7 +23,7 @@ CHANGELIST = "admin:catalog_song_changelist"
 
 @pytest.fixture
 def tempdir_stays_empty():
-    """Every temporary file in a fresh folder (the batch's copies among them); fails if any is left."""
+    """Every temporary file in a fresh folder (the request's own spooled uploads); fails if any is left."""
     folder = tempfile.mkdtemp(prefix="jamjar-admin-test-")
     saved, tempfile.tempdir = tempfile.tempdir, folder
     try:
@@ -102,6 +102,8 @@ def test_many_files_are_catalogued_in_the_background_each_error_reported(
         "huge.wav",
     ]
     assert "already in the catalogue" in outcomes["First again.wav"].message
+    # The batch's copies were spooled under MEDIA_ROOT/incoming and are gone with the batch.
+    assert os.listdir(os.path.join(settings.MEDIA_ROOT, "incoming")) == []
 
     response = admin_client.get(reverse("admin:catalog_song_job", args=[job.id]))
     page = response.content.decode()
