@@ -7,3 +7,7 @@ class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = "Catalogue"
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        # Registered here: the start-up check, and the Celery task that batches queue by name.
+        from . import checks, tasks  # noqa: F401

@@ -21,7 +21,7 @@ from recognition import conf
 from recognition.analysis import TrackAnalysis, analyse_file
 from recognition.engine.audio import AudioDecodeError, file_sha1
 
-from . import selectors, services
+from . import jobs, selectors, services
 from .workers import die_with_run
 
 DEFAULT_EXTENSIONS = (
@@ -170,6 +170,62 @@ def ingest_directory(
         summary.elapsed_s = time.perf_counter() - started
         raise CatalogueLost(summary, str(exc) or type(exc).__name__) from exc
     summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def queue_directory(
+    root: str | os.PathLike, *, extensions: tuple[str, ...] = DEFAULT_EXTENSIONS, limit_s: float | None = None
+) -> jobs.Job:
+    """Queue every audio file below root for the Celery workers (fingerprint_dir --queue).
+
+    The workers check each file's SHA-1 against the catalogue themselves, so files already
+    catalogued are skipped there.  Raises QueueUnavailable when the broker cannot be reached.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a folder")
+    paths = [os.path.abspath(path) for path in find_audio_files(root, extensions=extensions)]
+    return jobs.start(
+        title=f"Fingerprinting {len(paths)} file(s) below {root}",
+        items=[{"path": path, "limit_s": limit_s} for path in paths],
+        label=lambda item: item["path"],
+        work=ingest_queued_file,
+        queue_required=True,
+    )
+
+
+SKIPPED = "already in the catalogue"
+
+
+@jobs.batch_work
+def ingest_queued_file(item: dict) -> str:
+    """One file of a queued folder, on a worker: catalogued in one transaction, or skipped."""
+    params = conf.fingerprint_params()
+    if item.get("limit_s") is not None:
+        params = params.replace(fingerprint_limit_s=item["limit_s"])
+    try:
+        result = services.ingest_file(item["path"], params=params)
+    except AudioDecodeError as exc:
+        raise jobs.ItemFailed(str(exc)) from exc
+    except OSError as exc:
+        raise jobs.ItemFailed(f"cannot read: {exc.strerror or exc}") from exc
+    song = result.song
+    if not result.created:
+        return f"{SKIPPED} as “{song}” (song {song.pk})"
+    return f"catalogued as “{song}” (song {song.pk}, {song.fingerprint_count} fingerprints, {song.duration_s:.1f} s)"
+
+
+def summary_of(job: jobs.Job, *, elapsed_s: float) -> BulkSummary:
+    """The counts of a queued folder's batch, as far as it has gone."""
+    summary = BulkSummary(elapsed_s=elapsed_s)
+    for outcome in job.outcomes:
+        if not outcome.ok:
+            summary.failed += 1
+            summary.failures.append((outcome.label, outcome.message))
+        elif outcome.message.startswith(SKIPPED):
+            summary.skipped += 1
+        else:
+            summary.new += 1
     return summary
 
 

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable
 
 import numpy as np
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, Sum
 
 from .models import Fingerprint, Song
@@ -24,6 +24,7 @@ def fingerprint_rows(
     [shape=(n_rows,)].  Raw SQL on the primary key: the ORM would build an object per row.
     """
     unique = np.unique(np.asarray(hashes, dtype=np.int64))
+    connection = connections[router.db_for_read(Fingerprint)]  # a read replica, if there are any
     table = connection.ops.quote_name(Fingerprint._meta.db_table)
     h_col, s_col, o_col = (
         connection.ops.quote_name(Fingerprint._meta.get_field(name).column)
@@ -103,6 +104,7 @@ def table_size_bytes() -> dict:
     """Data + index bytes of the fingerprint and song tables, where the database reports it."""
     tables = {"fingerprint": Fingerprint._meta.db_table, "song": Song._meta.db_table}
     sizes: dict = {}
+    connection = connections[router.db_for_read(Fingerprint)]
     with connection.cursor() as cursor:
         for key, table in tables.items():
             if connection.vendor == "mysql":

@@ -100,14 +100,15 @@ def ingest_upload(
     return ingest_spooled(path, name=upload.name, title=title, artist=artist, album=album)
 
 
-def spool_upload(upload) -> str:
-    """Write an upload into the tracks folder under a hidden name with no extension; its path.
+def spool_upload(upload, *, folder: str | None = None) -> str:
+    """Write an upload under a hidden name with no extension, into folder (by default the
+    tracks folder, so it is moved into place, not copied); its path.
 
     No extension: when the content names no format, ffmpeg falls back on the extension
     (random bytes called x.sln decode as raw audio), and the content alone must decide what
     is audio.  ingest_spooled takes the file over; until then it is the caller's to remove.
     """
-    return _write_partial(_track_folder(Song(), "upload"), upload.chunks())
+    return _write_partial(folder or _track_folder(Song(), "upload"), upload.chunks())
 
 
 def ingest_spooled(

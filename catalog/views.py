@@ -177,7 +177,7 @@ class JobView(SongAdminView):
             raise PermissionDenied
         job = jobs.get(job_id)
         if job is None:
-            raise Http404("This server process knows no such batch (it may have been restarted).")
+            raise Http404("No such batch: it is unknown or has expired (progress is kept for a week).")
         finished = job.finished  # read once: the outcomes below are complete when it is True
         outcomes = list(job.outcomes)
         failed = [outcome for outcome in outcomes if not outcome.ok]

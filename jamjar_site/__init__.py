@@ -1,0 +1,5 @@
+"""The jamjar site: settings, URLs, ASGI application and the Celery app."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

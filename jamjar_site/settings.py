@@ -4,7 +4,11 @@ Environment variables (all optional):
 
 - ``DATABASE_URL``: ``sqlite:///path/db.sqlite3`` (default: ``db.sqlite3`` beside manage.py)
   or ``mysql://root@127.0.0.1:3306/jamjar`` for MySQL/MariaDB (utf8mb4).
+- ``DATABASE_REPLICA_URLS``: comma-separated URLs of read replicas of DATABASE_URL; catalogue
+  lookups go to them (jamjar_site/routers.py).
 - ``REDIS_URL``: ``redis://127.0.0.1:6379/0`` switches the Channels layer to Redis.
+- ``CELERY_BROKER_URL``: ``redis://127.0.0.1:6379/1`` runs batches (admin uploads,
+  re-fingerprinting, ``fingerprint_dir --queue``) on Celery workers; needs REDIS_URL too.
 - ``SECRET_KEY``: required unless ``DEBUG`` is on.
 - ``DEBUG``: ``1``/``true`` to turn debug on (off by default).
 - ``ALLOWED_HOSTS``: comma-separated, default ``localhost,127.0.0.1``.
@@ -140,23 +144,44 @@ TEMPLATES = [
 WSGI_APPLICATION = "jamjar_site.wsgi.application"
 ASGI_APPLICATION = "jamjar_site.asgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault("charset", "utf8mb4")
-    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers (the matcher) go on while an ingest writes.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-    )
-    DATABASES["default"]["OPTIONS"].setdefault("timeout", 30)
+
+def database(url: str) -> dict:
+    """One DATABASES entry from a URL, with the options jamjar relies on."""
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.mysql":
+        options.setdefault("charset", "utf8mb4")
+        config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers (the matcher) go on while an ingest writes.
+        options.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        options.setdefault("timeout", 30)
+    return config
+
+
+DATABASES = {"default": database(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# Read replicas of the primary (README "Scaling out"): catalogue lookups go to them
+# (jamjar_site/routers.py), writes to the primary.
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    _replica = DATABASES[f"replica{_number}"] = database(_url)
+    if _replica["ENGINE"] == "django.db.backends.mysql":
+        # A replica that is down is found out in 2 s, not the client's default of minutes.
+        _replica["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests read the replica as the test database itself (no copy is made for it).
+    _replica["TEST"] = {"MIRROR": "default"}
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["jamjar_site.routers.ReplicaRouter"]
+
+
+def redis_cache(url: str) -> dict:
+    """Django's cache on Redis: short timeouts, so while Redis is down a request is answered 503 at once."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "jamjar",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }
+
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -169,17 +194,29 @@ if REDIS_URL:
         }
     }
     # Live-session and rate counts (recognition/limits.py) and the API's throttle, shared by
-    # every process.  Short timeouts: while Redis is down a request is answered 503 at once.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "jamjar",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
-        }
-    }
+    # every process; so is the progress of batches (catalog/jobs.py).
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # This process's own memory.  A batch keeps an entry per item (catalog/jobs.py): room
+    # for the largest, where Django's default of 300 entries would drop some.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Batches of catalogue work on Celery workers (jamjar_site/celery.py, catalog/jobs.py), e.g.
+# CELERY_BROKER_URL=redis://127.0.0.1:6379/1.  Unset: batches run in the process that starts them.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+# A task is acknowledged when done, so a worker that dies mid-item gives it back to the queue,
+# and a worker takes one task at a time, so a second worker shares even a short batch.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # progress is in the cache (catalog/jobs.py), not in results
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

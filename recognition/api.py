@@ -21,7 +21,7 @@ from catalog.permissions import OpenOrSignedIn
 from catalog.uploads import decode_error_for, upload_on_disk
 from jamjar_site import api
 
-from . import conf, output, services
+from . import conf, limits, output, services
 from .engine.audio import AudioDecodeError, decode_pcm16
 from .models import Recognition
 
@@ -129,13 +129,26 @@ class RecognitionAnswerSerializer(serializers.Serializer):
 class AnonymousRecognitionThrottle(AnonRateThrottle):
     """Anonymous recognitions per client address, at JAMJAR["api_anon_recognize_rate"].
 
-    The count lives in Django's default cache: per process unless CACHES is shared.
+    Counted like the websocket's limits (recognition/limits.py): one atomic increment in
+    Django's cache per request, in fixed windows, so every server process sharing Redis
+    (REDIS_URL) counts together, even requests that arrive at the same instant.  DRF's own
+    throttle reads, appends and writes back a list of times, and two processes doing that
+    at once both let their request through.
     """
 
     scope = "anon_recognize"
 
     def get_rate(self) -> str | None:
         return conf.service_settings().api_anon_recognize_rate
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None or (request.user and request.user.is_authenticated):
+            return True
+        return limits.within_rate(self.get_ident(request), self.rate, scope=self.scope)
+
+    def wait(self) -> float:
+        """Seconds until the current window ends and the count starts again."""
+        return self.duration - time.time() % self.duration
 
 
 class RecognizeView(APIView):

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.queue_ingest import worker_command
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -103,9 +105,16 @@ class ServiceProcess:
 
 
 class MariaDB(ServiceProcess):
-    """A MariaDB server of the test's own (own datadir and port), which it may stop and start."""
+    """A MariaDB server of the test's own (own datadir and port), which it may stop and start.
 
-    def __init__(self) -> None:
+    server_args replace the default of no binary log (a replication primary needs one);
+    create_database=False leaves the jamjar database to come through replication.
+    """
+
+    def __init__(
+        self, *, server_args: tuple[str, ...] = ("--skip-log-bin",), create_database: bool = True
+    ) -> None:
+        self.server_args = server_args
         self.folder = Path(tempfile.mkdtemp(prefix="jamjar-mariadb-"))
         (self.folder / "tmp").mkdir()
         for path in (self.folder, self.folder / "tmp"):  # the server runs as mysql and makes its socket here
@@ -125,17 +134,8 @@ class MariaDB(ServiceProcess):
                 capture_output=True,
             )
             self.start()
-            subprocess.run(
-                [
-                    "mariadb",
-                    "-h127.0.0.1",
-                    f"-P{self.port}",
-                    "-uroot",
-                    "-e",
-                    "CREATE DATABASE jamjar CHARACTER SET utf8mb4",
-                ],
-                check=True,
-            )
+            if create_database:
+                self.sql("CREATE DATABASE jamjar CHARACTER SET utf8mb4")
         except BaseException:
             self.remove()  # a half-made instance leaves no server and no folder behind
             raise
@@ -157,16 +157,65 @@ class MariaDB(ServiceProcess):
                 "--bind-address=127.0.0.1",
                 "--skip-grant-tables",
                 "--innodb-buffer-pool-size=64M",
-                "--skip-log-bin",
+                *self.server_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), timeout_s=60, what="MariaDB")
 
+    def sql(self, statement: str) -> str:
+        """Run SQL with the mariadb client; its output, tab-separated, without headers."""
+        return subprocess.run(
+            ["mariadb", "-h127.0.0.1", f"-P{self.port}", "-uroot", "-N", "-B", "-e", statement],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def replication_primary() -> MariaDB:
+    """A MariaDB that writes the binary log a replica follows (row-based, as the recipe)."""
+    return MariaDB(server_args=("--server-id=1", "--log-bin=primary-bin", "--binlog-format=ROW"))
+
+
+class MariaDBReplica(MariaDB):
+    """A read-only replica of primary, following it from its first binary log (so the jamjar
+    database and everything in it come through replication).  It does not resume
+    replicating by itself after a restart (--skip-slave-start): the test decides."""
+
+    def __init__(self, primary: MariaDB) -> None:
+        self.primary = primary
+        super().__init__(
+            server_args=("--server-id=2", "--read-only=1", "--skip-slave-start", "--skip-log-bin"),
+            create_database=False,
+        )
+        try:
+            self.sql(
+                f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
+                "MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos"
+            )
+            self.resume()
+        except BaseException:
+            self.remove()
+            raise
+
+    def pause(self) -> None:
+        self.sql("STOP SLAVE")
+
+    def resume(self) -> None:
+        self.sql("START SLAVE")
+
+    def catch_up(self, *, timeout_s: float = 60) -> None:
+        """Wait until the replica has applied everything the primary has written so far."""
+        position = self.primary.sql("SELECT @@gtid_binlog_pos")
+        waited = self.sql(f"SELECT MASTER_GTID_WAIT('{position}', {timeout_s:g})")
+        if waited != "0":
+            raise TimeoutError(f"replica not at the primary's {position} after {timeout_s:g} s")
 
 
 class Redis(ServiceProcess):
@@ -198,3 +247,35 @@ class Redis(ServiceProcess):
             stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), timeout_s=30, what="Redis")
+
+
+class CeleryWorker(ServiceProcess):
+    """`celery -A jamjar_site worker` (one task at a time) with the environment given."""
+
+    def __init__(self, env: dict, *, name: str) -> None:
+        self.log_path = Path(tempfile.mkstemp(prefix=f"jamjar-celery-{name}-", suffix=".log")[1])
+        self._log = open(self.log_path, "wb")  # noqa: SIM115  (closed by stop())
+        self.process = subprocess.Popen(
+            worker_command(name),
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: " ready." in self.log(), timeout_s=90, what=f"celery worker {name}")
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(self.log()) from None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        super().stop()
+        if not self._log.closed:
+            self._log.close()
+
+    def remove(self) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)

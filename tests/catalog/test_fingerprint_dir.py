@@ -15,7 +15,6 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from catalog.models import Fingerprint, Song
-from tests.audio_fixtures import synth_song, write_wav
 from tests.conftest import subprocess_env
 from tests.servers import MariaDB
 
@@ -120,19 +119,6 @@ def processes_left_after(session_id: int, *, timeout_s: float = 10.0) -> list[st
     while (left := processes_of_session(session_id)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return left
-
-
-@pytest.fixture
-def many_songs(tmp_path):
-    folder = tmp_path / "many"
-    folder.mkdir()
-    for seed in range(100, 116):
-        write_wav(
-            folder / f"track {seed}.wav",
-            synth_song(seed, duration_s=40.0, sample_rate_hz=22050),
-            sample_rate_hz=22050,
-        )
-    return folder
 
 
 @pytest.mark.slow

@@ -5,9 +5,19 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from redis.exceptions import RedisError
 from tqdm import tqdm
 
-from catalog.bulk import DEFAULT_EXTENSIONS, CatalogueLost, FileEvent, find_audio_files, ingest_directory
+from catalog import jobs
+from catalog.bulk import (
+    DEFAULT_EXTENSIONS,
+    CatalogueLost,
+    FileEvent,
+    find_audio_files,
+    ingest_directory,
+    queue_directory,
+    summary_of,
+)
 
 # The bar is redrawn this often even while no file finishes, so the time and ETA keep moving.
 REFRESH_S = 1.0
@@ -81,14 +91,26 @@ class Command(BaseCommand):
             help="fingerprint only the first SECONDS of each file",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue the files for Celery workers (CELERY_BROKER_URL) instead of working here",
+        )
+        parser.add_argument(
+            "--no-wait", action="store_true", help="with --queue: return once the files are queued"
+        )
 
-    def handle(self, *args, directory, ext, workers, limit, no_progress, **options):
+    def handle(self, *args, directory, ext, workers, limit, no_progress, queue, no_wait, **options):
         if workers is not None and workers < 1:
             raise CommandError("--workers must be at least 1")
         if limit is not None and limit <= 0:
             raise CommandError("--limit must be a positive number of seconds")
         if not os.path.isdir(directory):
             raise CommandError(f"{directory} is not a folder")
+        if queue:
+            return self.queue(
+                directory, ext=tuple(ext), limit=limit, no_progress=no_progress, no_wait=no_wait
+            )
         # Counted first, so the bar has a total from the start (a walk is cheap next to decoding).
         sizes = {path: size_of(path) for path in find_audio_files(directory, extensions=tuple(ext))}
         progress = Progress(sizes)
@@ -139,6 +161,54 @@ class Command(BaseCommand):
                 refresher.join()
             bar.close()
         self.print_summary(summary)
+        if summary.failed:
+            raise CommandError(
+                f"{summary.failed} file(s) could not be fingerprinted (listed above)", returncode=1
+            )
+
+    def queue(self, directory, *, ext, limit, no_progress, no_wait) -> None:
+        """--queue: the workers ingest; this follows the batch's progress in the cache."""
+        if not jobs.queue_configured():
+            raise CommandError("--queue needs a task queue: set CELERY_BROKER_URL (and REDIS_URL)")
+        started = time.monotonic()
+        try:
+            job = queue_directory(directory, extensions=ext, limit_s=limit)
+        except jobs.QueueUnavailable as exc:
+            raise CommandError(f"{exc}; run again once it is back (catalogued files are skipped)") from None
+        self.stdout.write(f"queued {job.total} file(s) as batch {job.id}")
+        if no_wait:
+            return
+        bar = tqdm(
+            total=job.total,
+            unit="file",
+            desc="fingerprinting (workers)",
+            disable=True if no_progress else None,
+            file=self.stderr._out,
+            dynamic_ncols=True,
+        )
+        shown = 0
+        try:
+            while not job.wait(timeout_s=REFRESH_S) or shown < len(job.outcomes):
+                for outcome in job.outcomes[shown:]:
+                    if not outcome.ok:
+                        bar.write(f"failed: {outcome.label}: {outcome.message}", file=self.stderr._out)
+                bar.update(len(job.outcomes) - shown)
+                shown = len(job.outcomes)
+        except RedisError as exc:
+            bar.close()
+            raise CommandError(
+                f"lost Redis while following batch {job.id} ({exc}): {shown} of {job.total} file(s) were "
+                "done, every song stored is whole; run again once Redis is back to finish "
+                "(catalogued files are skipped)",
+                returncode=1,
+            ) from None
+        finally:
+            bar.close()
+        summary = summary_of(job, elapsed_s=time.monotonic() - started)
+        self.stdout.write(
+            f"new: {summary.new}  skipped: {summary.skipped}  failed: {summary.failed}  "
+            f"time: {summary.elapsed_s:.1f} s"
+        )
         if summary.failed:
             raise CommandError(
                 f"{summary.failed} file(s) could not be fingerprinted (listed above)", returncode=1

@@ -1,0 +1,161 @@
+"""Catalogue reads to the read replicas (DATABASE_REPLICA_URLS), every write to the primary.
+
+Only the catalogue's tables are read from replicas: they are what every recognition looks up,
+and a replica a second or two behind is harmless there.  Everything else (users, sessions,
+the recognition log) stays on the primary.  A request, command or task that has written to
+the catalogue reads it from the primary from then on, so it never misses its own write.
+
+A replica that cannot be reached is left out for RETRY_S, with one warning; reads go to the
+others, or to the primary, and return to it once it answers again, with no restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import select
+import threading
+import time
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.core.exceptions import SynchronousOnlyOperation
+from django.core.signals import request_started
+from django.db import DEFAULT_DB_ALIAS, connections
+
+logger = logging.getLogger("jamjar.db")
+
+REPLICATED_APPS = {"catalog"}
+# A replica found down is tried again after this many seconds.
+RETRY_S = 2.0
+# A replica in use is pinged (one round trip) at most this often per thread, in seconds.  A
+# server that shuts down or dies closes its connections, which hung_up() sees at no cost
+# before every read; only a replica cut off without a word waits for the next ping.
+CHECK_S = 1.0
+
+# True once the current request, command or task has written to the catalogue.
+_wrote_catalogue: ContextVar[bool] = ContextVar("jamjar_wrote_catalogue", default=False)
+
+
+def forget_writes(**_signal_kwargs) -> None:
+    """A new request or task starts: its reads may go to the replicas again."""
+    _wrote_catalogue.set(False)
+
+
+@contextlib.contextmanager
+def primary_reads():
+    """Catalogue reads inside the block go to the primary."""
+    token = _wrote_catalogue.set(True)
+    try:
+        yield
+    finally:
+        _wrote_catalogue.reset(token)
+
+
+def hung_up(dbapi_connection) -> bool:
+    """The server has closed this idle connection (or sent on it unasked): no round trip."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False
+    poller = select.poll()
+    poller.register(fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    return bool(poller.poll(0))
+
+
+class _Health:
+    """Which replicas answer: shared by the threads of a process; one warning per change."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._down_until: dict[str, float] = {}
+        self._checked = threading.local()  # alias -> when this thread last found it usable
+
+    def usable(self, alias: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self._down_until.get(alias, 0.0) > now:
+                return False
+        checked = self._checked.__dict__
+        connection = connections[alias]
+        try:
+            if connection.connection is None:
+                connection.ensure_connection()
+            elif hung_up(connection.connection) or now - checked.get(alias, float("-inf")) >= CHECK_S:
+                if not connection.is_usable():
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                    connection.ensure_connection()
+            else:
+                return True
+        except SynchronousOnlyOperation:
+            return True  # asked from async code: the query itself will run in a thread
+        except Exception as exc:
+            self._down(alias, exc)
+            return False
+        checked[alias] = now
+        self._up(alias)
+        return True
+
+    def _down(self, alias: str, exc: Exception) -> None:
+        with self._lock:
+            was_down = alias in self._down_until
+            self._down_until[alias] = time.monotonic() + RETRY_S
+        if not was_down:
+            logger.warning(
+                "database replica %s (%s) is unreachable (%s): catalogue reads go to %s until it is back",
+                alias,
+                describe(alias),
+                str(exc).strip() or type(exc).__name__,
+                "the other replicas or the primary" if len(replica_aliases()) > 1 else "the primary",
+            )
+
+    def _up(self, alias: str) -> None:
+        with self._lock:
+            was_down = self._down_until.pop(alias, None) is not None
+        if was_down:
+            logger.warning(
+                "database replica %s (%s) is back: catalogue reads go to it again", alias, describe(alias)
+            )
+
+
+_health = _Health()
+
+
+def describe(alias: str) -> str:
+    database = settings.DATABASES[alias]
+    return f"{database.get('HOST') or 'localhost'}:{database.get('PORT') or 'default port'}"
+
+
+def replica_aliases() -> list[str]:
+    return [alias for alias in settings.DATABASES if alias != DEFAULT_DB_ALIAS]
+
+
+class ReplicaRouter:
+    """settings.DATABASE_ROUTERS when DATABASE_REPLICA_URLS names replicas."""
+
+    def __init__(self) -> None:
+        request_started.connect(forget_writes, dispatch_uid="jamjar-forget-catalogue-writes")
+
+    def db_for_read(self, model, **hints) -> str:
+        if model._meta.app_label not in REPLICATED_APPS or _wrote_catalogue.get():
+            return DEFAULT_DB_ALIAS
+        if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return DEFAULT_DB_ALIAS  # a transaction on the primary reads what it wrote
+        replicas = replica_aliases()
+        random.shuffle(replicas)  # spread the reads over the replicas
+        for alias in replicas:
+            if _health.usable(alias):
+                return alias
+        return DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model, **hints) -> str:
+        if model._meta.app_label in REPLICATED_APPS:
+            _wrote_catalogue.set(True)
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        return True  # the replicas hold the same rows as the primary
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints) -> bool:
+        return db == DEFAULT_DB_ALIAS  # replicas get the schema through replication
