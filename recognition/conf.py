@@ -46,6 +46,9 @@ class ServiceSettings:
     verify_min_z: float = 7.0
     #: ... and this much more z than any other candidate
     verify_z_margin: float = 4.0
+    #: a named song's hits must be above chance (z at least this) in two of the three thirds
+    #: of the query that hold song peaks (one, if only one does); 0 switches the check off
+    verify_min_part_z: float = 1.0
     #: speed search (README "Speed, tempo and pitch"): a query with no answer is also tried
     #: stretched by up to +- this many percent (0: off) ...
     speed_search_percent: float = 5.0
@@ -154,6 +157,7 @@ NON_NEGATIVE = frozenset(
         "verify_tolerance_bins",
         "verify_reject_below_z",
         "verify_z_margin",
+        "verify_min_part_z",
     }
 )
 

@@ -98,11 +98,9 @@ class OffsetTally:
             self._keys = np.insert(self._keys, at[~present], new_keys[~present])
             self._counts = np.insert(self._counts, at[~present], new_counts[~present])
 
-    def candidates(self, *, top_n: int, tolerance_frames: int = 1) -> list[Candidate]:
-        """The best offset of each of the top_n songs, by votes within +-tolerance_frames."""
-        if len(self._keys) == 0:
-            return []
-        keys, counts = self._keys, self._counts
+    @staticmethod
+    def _aligned(keys: np.ndarray, counts: np.ndarray, tolerance_frames: int) -> np.ndarray:
+        """Votes within +-tolerance_frames of each key's offset, same song: int64 like counts."""
         aligned = counts.copy()
         # Keys are sorted and unique, so key + d (d <= tolerance) can only sit within d places.
         for shift in range(1, tolerance_frames + 1):
@@ -110,6 +108,36 @@ class OffsetTally:
                 forward = keys[distance:] - keys[:-distance] == shift
                 aligned[:-distance] += np.where(forward, counts[distance:], 0)
                 aligned[distance:] += np.where(forward, counts[:-distance], 0)
+        return aligned
+
+    def song_offsets(self, song_id: int, *, top_n: int, tolerance_frames: int = 1) -> list[Candidate]:
+        """The top_n offsets of one song by aligned votes, each more than 2 * tolerance_frames
+        from a better one (so one alignment's neighbours do not count as others).
+
+        Music that repeats itself (loops, choruses) puts the votes of one query on several
+        offsets of the same song; candidates() keeps only the best of them.
+        """
+        if len(self._keys) == 0:
+            return []
+        lo, hi = np.searchsorted(self._keys, [song_id << _SONG_SHIFT, (song_id + 1) << _SONG_SHIFT])
+        aligned = self._aligned(self._keys[lo:hi], self._counts[lo:hi], tolerance_frames)
+        offsets = (self._keys[lo:hi] & 0xFFFFFFFF) - _DIFF_BIAS
+        chosen: list[Candidate] = []
+        # Best first as in candidates(): most aligned votes, then most raw votes, then earliest; each kept offset shadows at most 4 * tolerance
+        # neighbours, so the loop ends within top_n * (4 * tolerance_frames + 1) steps.
+        for i in np.lexsort((offsets, -self._counts[lo:hi], -aligned)):
+            if len(chosen) == top_n:
+                break
+            if all(abs(int(offsets[i]) - c.offset_frames) > 2 * tolerance_frames for c in chosen):
+                chosen.append(Candidate(song_id, int(offsets[i]), int(aligned[i])))
+        return chosen
+
+    def candidates(self, *, top_n: int, tolerance_frames: int = 1) -> list[Candidate]:
+        """The best offset of each of the top_n songs, by votes within +-tolerance_frames."""
+        if len(self._keys) == 0:
+            return []
+        keys, counts = self._keys, self._counts
+        aligned = self._aligned(keys, counts, tolerance_frames)
         songs = keys >> _SONG_SHIFT
         # Keys sort by song first: each song is one run.  Best key of a run: most aligned
         # votes, then most raw votes, then the earliest offset.

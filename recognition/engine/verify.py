@@ -13,6 +13,7 @@ Song peaks are stored packed, two bytes a peak (see pack_peaks).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,3 +114,21 @@ def verify(
     expected = float(chance.sum())
     spread = float(np.sqrt(max((chance * (1.0 - chance)).sum(), 1e-9)))
     return Verification(len(at), hits, round(expected, 3), round((hits - expected) / spread, 3))
+
+
+def spread(
+    occupied: np.ndarray, song_frames: np.ndarray, song_bins: np.ndarray, *, offset_frames: int, parts: int
+) -> list[Verification]:
+    """verify() of each of `parts` equal stretches of the query, first to last.
+
+    A chance alignment of an unrelated song is carried by one burst of coinciding peaks (a
+    chord the two share), a true one by the whole clip: the no-match rule asks the hits to
+    be above chance in more than one stretch.  A stretch where the song has no peak has no
+    probes and says nothing.
+    """
+    n_query_frames = occupied.shape[0]
+    bounds = [n_query_frames * k // parts for k in range(parts + 1)]
+    return [
+        verify(occupied[lo:hi], song_frames, song_bins, offset_frames=offset_frames + lo)
+        for lo, hi in itertools.pairwise(bounds)
+    ]

@@ -119,6 +119,34 @@ def test_candidates_give_one_best_offset_per_song_strongest_first_up_to_top_n():
     assert OffsetTally().candidates(top_n=3) == []
 
 
+def test_song_offsets_list_each_alignment_of_one_song_once_best_first():
+    tally = OffsetTally()
+    # song 5 repeats: alignments at 100 (6 + 3 neighbour votes), 400 (7) and 900 (2); song 6 and
+    # song 4 (the neighbours in key order) must not leak in
+    keys = [(5, 99)] * 3 + [(5, 100)] * 6 + [(5, 400)] * 7 + [(5, 900)] * 2 + [(6, 100)] * 20 + [(4, 400)] * 9
+    tally.add(i64([song << 32 | (offset + (1 << 31)) for song, offset in keys]))
+    assert tally.song_offsets(5, top_n=5, tolerance_frames=1) == [
+        Candidate(5, 100, 9),
+        Candidate(5, 400, 7),
+        Candidate(5, 900, 2),
+    ]
+    assert tally.song_offsets(5, top_n=2, tolerance_frames=1) == [Candidate(5, 100, 9), Candidate(5, 400, 7)]
+    # the first is the offset candidates() gives the song
+    assert tally.song_offsets(5, top_n=1, tolerance_frames=1) == [
+        c for c in tally.candidates(top_n=5, tolerance_frames=1) if c.song_id == 5
+    ]
+    assert tally.song_offsets(7, top_n=3) == []
+    assert OffsetTally().song_offsets(5, top_n=3) == []
+
+
+def test_song_offsets_do_not_list_a_neighbour_of_a_better_alignment_again():
+    tally = OffsetTally()
+    keys = [(1, 50)] * 5 + [(1, 51)] * 4 + [(1, 52)] * 3 + [(1, 54)] * 1
+    tally.add(i64([song << 32 | (offset + (1 << 31)) for song, offset in keys]))
+    # 51 has 12 aligned votes; 50 and 52 are within its tolerance, 54 is not within 2 frames
+    assert tally.song_offsets(1, top_n=5, tolerance_frames=1) == [Candidate(1, 51, 12), Candidate(1, 54, 1)]
+
+
 def test_decide_refuses_when_nothing_matched():
     decision = decide([], min_aligned_votes=5, min_margin=2.0)
     assert not decision.is_match

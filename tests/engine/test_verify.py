@@ -14,6 +14,7 @@ from recognition.engine.verify import (
     Verification,
     occupancy,
     pack_peaks,
+    spread,
     unpack_peaks,
     verify,
 )
@@ -141,3 +142,48 @@ def test_verify_without_probes_or_query_peaks_scores_nothing():
     # the song has no peak in the stretch the query covers
     assert verify(grid(frames, bins, 50), frames, bins, offset_frames=500) == nothing
     assert verify(grid(frames, bins, 0), frames, bins, offset_frames=0) == nothing
+
+
+def random_peaks(rng, *, n_frames, n_bins, per_frame):
+    frames = np.repeat(np.arange(n_frames), per_frame)
+    bins = rng.integers(5, n_bins - 5, size=len(frames))
+    return frames, bins
+
+
+def test_spread_finds_hits_bunched_in_one_third_and_hits_spread_over_all():
+    rng = np.random.default_rng(3)
+    n_frames, n_bins = 90, 200
+    song_frames, song_bins = random_peaks(rng, n_frames=400, n_bins=n_bins, per_frame=2)
+    offset = 150
+    at = (song_frames >= offset) & (song_frames < offset + n_frames)
+    # the query holds the song's own peaks over the whole clip ...
+    query_frames, query_bins = song_frames[at] - offset, song_bins[at]
+    whole = occupancy(query_frames, query_bins, n_frames=n_frames, n_bins=n_bins, dt_frames=0, df_bins=0)
+    parts = spread(whole, song_frames, song_bins, offset_frames=offset, parts=3)
+    assert [part.probes for part in parts] == [60, 60, 60]
+    assert all(part.hits == 60 and part.z > 5 for part in parts)
+    # ... or only in its middle third, the rest its own unrelated peaks
+    other_frames, other_bins = random_peaks(rng, n_frames=n_frames, n_bins=n_bins, per_frame=2)
+    middle = (query_frames >= 30) & (query_frames < 60)
+    outside = (other_frames < 30) | (other_frames >= 60)
+    bunched = occupancy(
+        np.r_[query_frames[middle], other_frames[outside]],
+        np.r_[query_bins[middle], other_bins[outside]],
+        n_frames=n_frames,
+        n_bins=n_bins,
+        dt_frames=0,
+        df_bins=0,
+    )
+    first, second, third = spread(bunched, song_frames, song_bins, offset_frames=offset, parts=3)
+    assert second.hits == 60 and second.z > 5
+    assert first.z < 1 and third.z < 1
+    # the whole clip verifies all the same: only the parts tell the two apart
+    assert verify(bunched, song_frames, song_bins, offset_frames=offset).z > 5
+
+
+def test_spread_of_a_stretch_where_the_song_is_silent_has_no_probes():
+    song_frames, song_bins = np.arange(100, 130), np.full(30, 40)
+    occupied = occupancy(song_frames - 100, song_bins, n_frames=90, n_bins=64, dt_frames=1, df_bins=0)
+    parts = spread(occupied, song_frames, song_bins, offset_frames=100, parts=3)
+    assert [part.probes for part in parts] == [30, 0, 0]
+    assert parts[1] == parts[2] == Verification(0, 0, 0.0, 0.0)

@@ -81,3 +81,23 @@ def test_unknown_music_stays_unnamed_under_every_condition(catalogue, condition)
         for seconds in (1.5, 5.0):
             result = services.recognize_samples(degraded_clip(seed, condition, start_s=6.0, seconds=seconds))
             assert result.match is None, (seed, seconds, result.match)
+
+
+def test_a_song_heard_only_in_the_middle_third_of_a_clip_is_refused_as_bunched(catalogue, settings):
+    rate_hz = conf.fingerprint_params().sample_rate_hz
+    # seed 99 is not in the catalogue; with 98 one chance hit in the first third (0.4 expected)
+    # already reaches z 1, and the clip is named: a third of few probes is a weak witness
+    unknown = engine_song(99)
+    middle = degraded_clip(12, "clean", start_s=8.0, seconds=1.5)
+    clip = np.concatenate([unknown[: int(1.5 * rate_hz)], middle, unknown[int(1.5 * rate_hz) : 3 * rate_hz]])
+    settings.JAMJAR = {"speed_search_percent": 0, "verify_min_part_z": 0}
+    named = services.recognize_samples(clip)
+    assert named.match is not None and named.match.song_id == catalogue[12].pk, named.reason
+    assert named.match.offset_seconds == pytest.approx(8.0 - 1.5, abs=0.1)
+    settings.JAMJAR = {"speed_search_percent": 0}
+    refused = services.recognize_samples(clip)
+    assert refused.match is None
+    assert "bunch in one part of the clip" in refused.reason
+    # the whole of the same stretch is named
+    whole = services.recognize_samples(degraded_clip(12, "clean", start_s=6.5, seconds=4.5))
+    assert whole.match is not None and whole.match.song_id == catalogue[12].pk
