@@ -254,7 +254,7 @@ def stream_latency(path: Path, parts: list[Part]) -> dict:
     part's start (the middle of its crossfade in) until a confirmed run names its song."""
     from tracklists import services
 
-    analyser = services.new_analyser()
+    analyser = services.new_analyser(live=True)
     named: dict[int, float] = {}  # part index -> seconds of audio when its song was confirmed
     for chunk in services.audio_chunks(path, sample_rate_hz=analyser.params.sample_rate_hz):
         for offset in range(0, len(chunk), analyser.params.sample_rate_hz):
