@@ -54,8 +54,17 @@ def parse_args():
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "jamjar-tracklist-bench"))
     parser.add_argument("--no-long", action="store_true", help="skip the 3-hour memory run")
-    parser.add_argument("--results", default=str(ROOT / "bench-results" / "tracklist.json"))
-    return parser.parse_args()
+    parser.add_argument(
+        "--stream-only",
+        action="store_true",
+        help="only the stream's delays, on the first mix (about a minute)",
+    )
+    parser.add_argument("--results", help="default bench-results/tracklist.json (tracklist-stream.json)")
+    args = parser.parse_args()
+    if args.results is None:
+        name = "tracklist-stream.json" if args.stream_only else "tracklist.json"
+        args.results = str(ROOT / "bench-results" / name)
+    return args
 
 
 @dataclass
@@ -254,7 +263,7 @@ def stream_latency(path: Path, parts: list[Part]) -> dict:
     part's start (the middle of its crossfade in) until a confirmed run names its song."""
     from tracklists import services
 
-    analyser = services.new_analyser()
+    analyser = services.new_analyser(live=True)
     named: dict[int, float] = {}  # part index -> seconds of audio when its song was confirmed
     for chunk in services.audio_chunks(path, sample_rate_hz=analyser.params.sample_rate_hz):
         for offset in range(0, len(chunk), analyser.params.sample_rate_hz):
@@ -301,7 +310,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     report: dict = {"mixes": []}
     first_mix = None
-    for index in range(args.mixes):
+    for index in range(1 if args.stream_only else args.mixes):
         rng = np.random.default_rng(args.seed * 1000 + index)
         condition = "phone" if index == args.mixes - 1 and args.mixes > 1 else "clean"
         path = work / f"mix-{index}-{condition}-{args.minutes:g}min-seed{args.seed}.mp3"
@@ -321,6 +330,9 @@ def main() -> None:
             f"mix {index} ({condition}): {duration_s / 60:.1f} min, {len(parts)} parts; analysing ...",
             flush=True,
         )
+        if args.stream_only:
+            first_mix = (path, parts)
+            break
         answer, wall_s, peak_bytes = run_command(path, database_url)
         scores = score(parts, answer["segments"])
         entry = {
@@ -349,7 +361,7 @@ def main() -> None:
         print("stream latency (the first mix, one second at a time) ...", flush=True)
         report["stream"] = stream_latency(*first_mix)
         print(f"  {report['stream']}", flush=True)
-    if first_mix is not None and not args.no_long:
+    if first_mix is not None and not args.no_long and not args.stream_only:
         long_path = work / "three-hours.mp3"
         listing = work / "three-hours.txt"
         listing.write_text(f"file '{first_mix[0]}'\n" * 3)

@@ -91,7 +91,7 @@ def follow(
     settings = conf.monitor_settings()
     stop = stop or threading.Event()
     station_row, _ = Station.objects.update_or_create(name=station, defaults={"url": url})
-    analyser = services.new_analyser()
+    analyser = services.new_analyser(live=True)
     stats, clock = MonitorStats(), _Clock()
     recorder = _Recorder(station_row, clock, stats)
     wait_s = settings.reconnect_first_s

@@ -76,12 +76,13 @@ def audio_chunks(source: str | os.PathLike, *, sample_rate_hz: int, seconds: flo
     return decode_chunks(source, sample_rate_hz=sample_rate_hz, limit_s=seconds, chunk_s=FILE_CHUNK_S)
 
 
-def new_analyser() -> TimelineAnalyser:
-    """A timeline analyser on the catalogue, with the configured engine and track list settings.
+def new_analyser(*, live: bool = False) -> TimelineAnalyser:
+    """A timeline analyser on the catalogue, with the configured engine and track list settings
+    (live: for a stream whose plays are recorded as they happen).
     Raises CatalogueVersionMismatch when the catalogue was fingerprinted with other parameters."""
     params = recognition_conf.fingerprint_params()
     check_catalogue_version(params)
-    return TimelineAnalyser(params, conf.timeline_settings(), catalog_selectors.fingerprint_rows)
+    return TimelineAnalyser(params, conf.timeline_settings(), catalog_selectors.fingerprint_rows, live=live)
 
 
 def analyse(

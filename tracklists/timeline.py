@@ -58,6 +58,10 @@ class TimelineSettings:
     probe_after_s: float = 3.0
     probe_s: float = 6.0
     probe_every_s: float = 9.0
+    #: ... and every live_probe_every_s on a live stream (TimelineAnalyser(live=True)): a play is
+    #: due seconds after its song starts, and a sped-up song is named only by a probe that catches
+    #: it, so the probe that came just too early (on the crossfade) must not wait 9 s for the next
+    live_probe_every_s: float = 3.0
     speed_percent: float = 5.0
     speed_step_percent: float = 1.0
     #: a probe names a (song, factor) with this many aligned votes and this margin over any other song
@@ -213,12 +217,16 @@ class TimelineAnalyser:
     """Feed a recording (float32 mono at params.sample_rate_hz) with push(); finish() gives the segments.
 
     Runs are exposed as they are found (open_runs, closed_runs), so a live stream can record
-    a play as soon as its run is confirmed.
+    a play as soon as its run is confirmed; live=True probes more often for that (see
+    live_probe_every_s), at some cost in speed, which a file has no reason to pay.
     """
 
-    def __init__(self, params: FingerprintParams, settings: TimelineSettings, lookup: Lookup) -> None:
+    def __init__(
+        self, params: FingerprintParams, settings: TimelineSettings, lookup: Lookup, *, live: bool = False
+    ) -> None:
         self.params = params
         self.settings = settings
+        self._probe_every_s = settings.live_probe_every_s if live else settings.probe_every_s
         self._lookup = lookup
         self._sources = [_Source(1.0, params, query=settings.query_density, start_sample=0)]
         self._factors = stretch_factors(
@@ -422,7 +430,7 @@ class TimelineAnalyser:
         if (
             not self._factors
             or now_s - self._last_hit_s < settings.probe_after_s
-            or now_s - self._last_probe_s < settings.probe_every_s
+            or now_s - self._last_probe_s < self._probe_every_s
             or self._history_samples < settings.probe_s * self.params.sample_rate_hz
         ):
             return

@@ -94,3 +94,36 @@ def test_a_song_that_loops_is_one_segment(songs, lookup):
     segments = analyse(recording, lookup)
     assert [s.song_id for s in segments] == [301, 302]
     assert segments[1].end_s == pytest.approx(len(recording) / RATE_HZ)
+
+
+def seconds_until_named(samples: np.ndarray, lookup, song_id: int, *, live: bool) -> float | None:
+    """Audio fed one second at a time, as a stream arrives: how much was heard when a confirmed
+    run first named song_id (None: never)."""
+    analyser = TimelineAnalyser(PARAMS, TimelineSettings(), lookup, live=live)
+    for start in range(0, len(samples), RATE_HZ):
+        analyser.push(samples[start : start + RATE_HZ])
+        if any(run.confirmed and run.song_id == song_id for run in analyser.open_runs):
+            return analyser.seconds
+    return None
+
+
+def test_a_live_stream_names_a_sped_up_song_sooner_after_unknown_music(songs, lookup):
+    unknown = synth_song(998, duration_s=31, sample_rate_hz=RATE_HZ)
+    recording, boundaries = mix(
+        [unknown, speed(songs[302][: 40 * RATE_HZ], percent=2.0)], overlap=6 * RATE_HZ
+    )
+    song_start_s = boundaries[0] / RATE_HZ
+    live_s = seconds_until_named(recording, lookup, 302, live=True)
+    file_s = seconds_until_named(recording, lookup, 302, live=False)
+    assert live_s is not None and file_s is not None
+    assert live_s - song_start_s <= 8.0
+    assert live_s < file_s
+
+
+def test_a_live_stream_of_unknown_music_names_no_song(lookup):
+    unknown = synth_song(997, duration_s=60, sample_rate_hz=RATE_HZ)
+    analyser = TimelineAnalyser(PARAMS, TimelineSettings(), lookup, live=True)
+    for start in range(0, len(unknown), RATE_HZ):
+        analyser.push(unknown[start : start + RATE_HZ])
+    assert analyser.probes >= 15  # every 3 s once 3 s go unexplained: the probes did run
+    assert [(s.song_id, s.end_s) for s in analyser.finish()] == [(None, pytest.approx(60.0))]
