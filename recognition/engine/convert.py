@@ -19,6 +19,13 @@ def hz_to_bin(freq_hz: float, params: FingerprintParams) -> int:
     return int(round(freq_hz * params.window / params.sample_rate_hz))
 
 
+def band_bins(params: FingerprintParams) -> tuple[int, int]:
+    """The lowest and highest bin (inclusive) where peaks are sought."""
+    return hz_to_bin(params.min_freq_hz, params), min(
+        hz_to_bin(params.max_freq_hz, params), params.window // 2
+    )
+
+
 def bins_to_hz(bins, params: FingerprintParams):
     return np.asarray(bins) * (params.sample_rate_hz / params.window)
 

@@ -43,3 +43,40 @@ def cap_density(
     first_of_block = np.searchsorted(sorted_block, sorted_block, side="left")
     rank = np.arange(len(order)) - first_of_block
     return np.sort(order[rank < per_block])
+
+
+def vertex_offsets(
+    spec_db: np.ndarray, frames: np.ndarray, bins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where between the frames and between the bins each peak's maximum lies.
+
+    spec_db: float32 [shape=(n_frames, n_bins)], dB; frames, bins: int64 [shape=(n,)], points
+    of spec_db.  A parabola through each point and its two neighbours along each axis gives
+    the vertex.  Returns (frame_offsets, bin_offsets), float32 [shape=(n,)], each in
+    -0.5..0.5 (0 where a neighbour is outside spec_db or the parabola is not a maximum).
+    """
+    n_frames, n_bins = spec_db.shape
+
+    def along(before: np.ndarray, centre: np.ndarray, after: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        curvature = before - 2 * centre + after
+        ok = inside & (curvature < 0)
+        offsets = np.zeros(len(centre), dtype=np.float32)
+        offsets[ok] = 0.5 * (before[ok] - after[ok]) / curvature[ok]
+        return np.clip(offsets, -0.5, 0.5)
+
+    centre = spec_db[frames, bins]
+    in_time = (frames > 0) & (frames < n_frames - 1)
+    in_freq = (bins > 0) & (bins < n_bins - 1)
+    frame_offsets = along(
+        spec_db[np.maximum(frames - 1, 0), bins],
+        centre,
+        spec_db[np.minimum(frames + 1, n_frames - 1), bins],
+        in_time,
+    )
+    bin_offsets = along(
+        spec_db[frames, np.maximum(bins - 1, 0)],
+        centre,
+        spec_db[frames, np.minimum(bins + 1, n_bins - 1)],
+        in_freq,
+    )
+    return frame_offsets, bin_offsets
