@@ -18,11 +18,10 @@ from catalog import selectors
 
 from . import conf
 from .engine.audio import decode_file
-from .engine.convert import frames_to_seconds
+from .engine.convert import frames_to_seconds, seconds_to_frames
 from .engine.matching import Candidate, Decision, OffsetTally, decide, matched_pairs, offset_votes
 from .engine.params import FingerprintParams
-from .engine.resample import StreamResampler
-from .engine.speed import fit_time_ratio, stretch_factors
+from .engine.speed import StretchedPeaks, fit_time_ratio, stretch_factors
 from .engine.stream import Hashes, StreamingFingerprinter
 from .engine.verify import occupancy, spread, unpack_peaks, verify
 
@@ -32,9 +31,9 @@ logger = logging.getLogger("jamjar.recognition")
 #: about 0.1 %, and "1.0" is what a user expects of a clip that was not changed
 UNCHANGED_WITHIN = 0.0025
 
-#: the speed search's stretches are fed this many seconds of new audio at a time: each
-#: step fingerprints ten stretches and looks their hashes up, and its fixed cost per step
-#: was most of a live stream's CPU when it ran on every 250 ms frame
+#: the speed search's stretches are fed this many seconds of new peaks at a time: each step
+#: looks the hashes of ten stretches up, and its fixed cost per step was most of a live
+#: stream's CPU when it ran on every 250 ms frame
 SPEED_SEARCH_EVERY_S = 1.0
 
 
@@ -102,24 +101,13 @@ def check_catalogue_version(params: FingerprintParams) -> None:
 
 
 class _Stretch:
-    """One factor of the speed search: the stream stretched, fingerprinted and tallied."""
+    """One factor of the speed search: the query's peaks stretched, paired and tallied."""
 
     def __init__(self, factor: float, params: FingerprintParams) -> None:
-        # Resampling 8000 Hz audio to 8000 * factor Hz and reading it back as 8000 Hz
-        # stretches it by factor; the stream resampler keeps it chunk-invariant.
-        out_rate_hz = int(round(params.sample_rate_hz * factor))
-        self.factor = out_rate_hz / params.sample_rate_hz
-        self._resampler = StreamResampler(params.sample_rate_hz, out_rate_hz)
-        self._fingerprinter = StreamingFingerprinter(params, query=True)
+        self.factor = factor
+        self.peaks = StretchedPeaks(factor, params)
         self.tally = OffsetTally()
         self.hashes: list[Hashes] = []
-
-    def push(self, samples: np.ndarray, *, final: bool) -> Hashes:
-        stretched = self._resampler.push(samples) if len(samples) else np.zeros(0, dtype=np.float32)
-        if not final:
-            return self._fingerprinter.push(stretched)
-        tail = np.concatenate([stretched, self._resampler.flush()])
-        return Hashes.concat([self._fingerprinter.push(tail), self._fingerprinter.flush()])
 
     def vote(
         self, hashes: Hashes, db_hashes: np.ndarray, db_songs: np.ndarray, db_offsets: np.ndarray
@@ -164,13 +152,11 @@ class ListeningSession:
         self._factors = stretch_factors(
             max_percent=self.service.speed_search_percent, step_percent=self.service.speed_search_step_percent
         )
-        # The speed search: the first speed_search_max_s of audio, kept until it starts, then
-        # one _Stretch per factor fed as the stream goes on.
-        self._kept: list[np.ndarray] = []
-        self._kept_samples = 0
+        # The speed search: one _Stretch per factor, fed the query's peaks of the first
+        # speed_search_max_s as the stream goes on.
         self._stretches: list[_Stretch] = []
-        self._stretch_pending: list[np.ndarray] = []  # audio for the stretches' next step
-        self._stretch_pending_samples = 0
+        self._stretched_frames = 0  # the query's frames the stretches have taken
+        self._stretches_done = False  # every peak they will take has been taken
         self._speed: list[tuple[Candidate, _Stretch]] = []  # best stretch per song, best first
         self._answered_by_speed = False  # set by result(): the answer came from the speed search
 
@@ -181,16 +167,17 @@ class ListeningSession:
     def push(self, samples: np.ndarray) -> RecognitionResult:
         """Add samples (float32 mono at params.sample_rate_hz); return the answer so far."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
-        within = self._keep(samples)
         started = time.perf_counter()
         hashes = self._fingerprinter.push(samples)
         self.timings.fingerprint_s += time.perf_counter() - started
         self._vote(hashes)
-        if self._stretches and len(within):
-            self._stretch_pending.append(within)
-            self._stretch_pending_samples += len(within)
-            if self._stretch_pending_samples >= SPEED_SEARCH_EVERY_S * self.params.sample_rate_hz:
-                self._advance_stretches(self._take_stretch_pending(), final=False)
+        if (
+            self._stretches
+            and not self._stretches_done
+            and self._fingerprinter.frames_done - self._stretched_frames
+            >= SPEED_SEARCH_EVERY_S * self.params.frames_per_s
+        ):
+            self._advance_stretches(final=False)
         # Only the best candidate is described until the answer is given: describing every
         # candidate on every push (a Match each, and a query for each new song) was a fifth
         # of a live stream's matching time.
@@ -228,7 +215,7 @@ class ListeningSession:
             self._vote(hashes)
             self.finished = True
             if self._stretches:
-                self._advance_stretches(self._take_stretch_pending(), final=True)
+                self._advance_stretches(final=True)
         result = self.result()
         if result.match is None and not self._stretches and self._factors:
             self._start_stretches(final=True)
@@ -238,31 +225,28 @@ class ListeningSession:
             self._fit_speed_ratio(result)
         return result
 
-    def _keep(self, samples: np.ndarray) -> np.ndarray:
-        """Keep what falls in the first speed_search_max_s; return that part."""
-        room = int(self.service.speed_search_max_s * self.params.sample_rate_hz) - self._kept_samples
-        within = samples[: max(room, 0)]
-        if self._factors and len(within) and not self._stretches:
-            self._kept.append(within.copy())
-        self._kept_samples += len(within)
-        return within
-
-    def _take_stretch_pending(self) -> np.ndarray:
-        pending = self._stretch_pending
-        self._stretch_pending, self._stretch_pending_samples = [], 0
-        return np.concatenate(pending) if pending else np.zeros(0, dtype=np.float32)
-
     def _start_stretches(self, *, final: bool) -> None:
-        """Start the speed search with every factor, on the audio kept so far."""
+        """Start the speed search with every factor, on the peaks heard so far."""
         self._stretches = [_Stretch(factor, self.params) for factor in self._factors]
-        kept = np.concatenate(self._kept) if self._kept else np.zeros(0, dtype=np.float32)
-        self._kept = []
-        self._advance_stretches(kept, final=final)
+        self._advance_stretches(final=final)
 
-    def _advance_stretches(self, samples: np.ndarray, *, final: bool) -> None:
-        """Fingerprint new audio at every stretch; one lookup for all of their hashes."""
+    def _advance_stretches(self, *, final: bool) -> None:
+        """Stretch and pair the query's new peaks at every factor; one lookup for all of their hashes.
+
+        Only the peaks of the first speed_search_max_s are searched; once they are all
+        final, the stretches are paired to their end (as a clip of that length would be)."""
+        if self._stretches_done:
+            return
         started = time.perf_counter()
-        new = [stretch.push(samples, final=final) for stretch in self._stretches]
+        limit_frames = seconds_to_frames(self.service.speed_search_max_s, self.params)
+        frames_done = min(self._fingerprinter.frames_done, limit_frames)
+        self._stretches_done = final or frames_done >= limit_frames
+        peaks = self._fingerprinter.peaks()
+        new = [
+            stretch.peaks.push(peaks, frames_done=frames_done, final=self._stretches_done)
+            for stretch in self._stretches
+        ]
+        self._stretched_frames = self._fingerprinter.frames_done
         fingerprinted = time.perf_counter()
         self.timings.fingerprint_s += fingerprinted - started
         wanted = [hashes.hashes for hashes in new if len(hashes)]

@@ -2,8 +2,10 @@
 
 The hashes hold exact frequency bins, so a clip played 1 % fast (every frequency 1 % higher)
 already loses most of them.  A query is therefore also tried stretched by a grid of
-factors (the service resamples it with the stream resampler): stretched by the right one,
-a clip that was sped up has its pitch and tempo back.  A pitch shift is undone the same way (its tempo is then off by the factor, which the
+factors: stretched by the right one, a clip that was sped up has its pitch and tempo back.
+The clip is not resampled and fingerprinted again for each factor: its peaks are moved to
+where the stretched clip has them (frame t to t * factor, bin b to b / factor) and paired
+into hashes by the engine's one pairing path.  A pitch shift is undone the same way (its tempo is then off by the factor, which the
 +-1 frame vote tolerance and the 32 ms frames absorb up to about 5 %); a tempo change alone
 needs no stretch at all.  Which of these it was is read afterwards from the matched hashes:
 fit_time_ratio finds how fast the clip's time runs against the song's.
@@ -14,6 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import convert
+from .params import FingerprintParams
+from .stream import Hashes, PeakPairer, Peaks
+
+#: frames and bins of one peak packed into one sortable int64 (bins < 2**_BIN_BITS)
+_BIN_BITS = 16
 
 
 def stretch_factors(*, max_percent: float, step_percent: float) -> list[float]:
@@ -29,6 +38,75 @@ def stretch_factors(*, max_percent: float, step_percent: float) -> list[float]:
     for k in range(1, steps + 1):
         factors += [1.0 + k * step_percent / 100.0, 1.0 - k * step_percent / 100.0]
     return [round(f, 6) for f in factors if f > 0]
+
+
+def _round(values: np.ndarray) -> np.ndarray:
+    """Round half up: monotone, so peaks keep their order and a frame boundary maps to one."""
+    return np.floor(values + 0.5).astype(np.int64)
+
+
+def stretch_peaks(
+    frames: np.ndarray, bins: np.ndarray, *, factor: float, params: FingerprintParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a clip stretched by factor has these peaks: frame t * factor, bin b / factor, rounded.
+
+    frames, bins: float64 [shape=(n,)], the peaks' positions, best with their vertex offsets
+    (Peaks.frame_offsets, bin_offsets): a whole bin rounded twice, once by the spectrogram
+    and once here, lands in the wrong bin for a quarter of the peaks, and a hash needs both
+    of its bins right.  Bins that leave the engine's band are dropped (the catalogue has no
+    peak there, and the hash has no room above it), two peaks that land on one point are
+    one.  Returns (frames, bins), int64, sorted by frame then bin.
+    """
+    return _unpack(_stretched_keys(frames, bins, factor=factor, params=params))
+
+
+def _stretched_keys(
+    frames: np.ndarray, bins: np.ndarray, *, factor: float, params: FingerprintParams
+) -> np.ndarray:
+    bin_lo, bin_hi = convert.band_bins(params)
+    new_frames = _round(np.asarray(frames, dtype=np.float64) * factor)
+    new_bins = _round(np.asarray(bins, dtype=np.float64) / factor)
+    inside = (new_bins >= bin_lo) & (new_bins <= bin_hi)
+    return np.unique((new_frames[inside] << _BIN_BITS) | new_bins[inside])
+
+
+def _unpack(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return keys >> _BIN_BITS, keys & ((1 << _BIN_BITS) - 1)
+
+
+class StretchedPeaks:
+    """The query's peaks as a clip stretched by factor has them, paired into query hashes as
+    they become final: the same hashes however the stream was cut into pushes."""
+
+    def __init__(self, factor: float, params: FingerprintParams) -> None:
+        self.factor = factor
+        self.params = params
+        self._pairer = PeakPairer(params, query=True)
+        self._held = np.zeros(0, dtype=np.int64)  # stretched peaks (keys) at frames not yet final
+        self._frames_in = 0  # the query's frames below this have been taken
+
+    def push(self, peaks: Peaks, *, frames_done: int, final: bool = False) -> Hashes:
+        """Take the query's peaks of frames below frames_done not taken before (peaks: every
+        peak of the query so far, as StreamingFingerprinter.peaks() gives them); final: no
+        peak will follow.  Returns the new hashes, at the stretched clip's frames."""
+        lo, hi = np.searchsorted(peaks.frames, [self._frames_in, frames_done])
+        self._frames_in = max(self._frames_in, frames_done)
+        keys = _stretched_keys(
+            peaks.frames[lo:hi] + peaks.frame_offsets[lo:hi],
+            peaks.bins[lo:hi] + peaks.bin_offsets[lo:hi],
+            factor=self.factor,
+            params=self.params,
+        )
+        if len(self._held):
+            keys = np.unique(np.concatenate([self._held, keys]))
+        frames, bins = _unpack(keys)
+        # Every later peak (at frame frames_done - 0.5 or later) lands at this stretched frame or after it.
+        done = int(np.floor((frames_done - 0.5) * self.factor + 0.5))
+        if final:
+            done = max(done, int(frames[-1]) + 1 if len(frames) else 0)
+        ready = frames < done
+        self._held = keys[~ready]
+        return self._pairer.push(frames[ready], bins[ready], frames_done=done, final=final)
 
 
 @dataclass(frozen=True)
