@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recognition.engine.peaks import cap_density, local_maxima
+from recognition.engine.peaks import cap_density, local_maxima, vertex_offsets
 from recognition.engine.spectrogram import spectrogram_db
 from tests.audio_fixtures import white_noise
 
@@ -133,3 +133,37 @@ def test_cap_density_keeps_everything_when_blocks_are_sparse():
     assert kept.tolist() == [0, 1, 2]
     empty = np.zeros(0, dtype=np.int64)
     assert len(cap_density(empty, empty, np.zeros(0, dtype=np.float32), block_frames=16, per_block=2)) == 0
+
+
+@pytest.mark.parametrize("bin_position", [40.0, 40.3, 59.8, 77.5])
+def test_vertex_offsets_find_a_tone_between_two_bins(bin_position):
+    rate_hz, window = 8000, 1024
+    t = np.arange(rate_hz) / rate_hz
+    tone = 0.5 * np.sin(2 * np.pi * bin_position * rate_hz / window * t).astype(np.float32)
+    spec = spectrogram_db(tone, window=window, hop=256)
+    frames = np.array([10])
+    bins = np.array([int(np.argmax(spec[10]))])
+    _, bin_offsets = vertex_offsets(spec, frames, bins)
+    assert bins[0] + bin_offsets[0] == pytest.approx(bin_position, abs=0.1)
+
+
+@pytest.mark.parametrize("centre_frames", [10.0, 10.25, 12.7])
+def test_vertex_offsets_find_a_burst_between_two_frames(centre_frames):
+    rate_hz, window, hop = 8000, 1024, 256
+    t = np.arange(rate_hz)
+    centre_sample = centre_frames * hop + window / 2  # frame k is centred on k * hop + window / 2
+    burst = np.exp(-0.5 * ((t - centre_sample) / 300.0) ** 2) * np.sin(2 * np.pi * 1000 * t / rate_hz)
+    spec = spectrogram_db(burst.astype(np.float32), window=window, hop=hop)
+    bins = np.array([128])  # 1000 Hz
+    frames = np.array([int(np.argmax(spec[:, 128]))])
+    frame_offsets, _ = vertex_offsets(spec, frames, bins)
+    assert frames[0] + frame_offsets[0] == pytest.approx(centre_frames, abs=0.1)
+
+
+def test_vertex_offsets_are_zero_at_the_edges_and_never_beyond_half():
+    spec = np.random.default_rng(4).normal(size=(20, 30)).astype(np.float32)
+    frames, bins = np.meshgrid(np.arange(20), np.arange(30), indexing="ij")
+    frame_offsets, bin_offsets = vertex_offsets(spec, frames.ravel(), bins.ravel())
+    assert np.all(np.abs(frame_offsets) <= 0.5) and np.all(np.abs(bin_offsets) <= 0.5)
+    assert np.all(frame_offsets.reshape(20, 30)[[0, -1], :] == 0)
+    assert np.all(bin_offsets.reshape(20, 30)[:, [0, -1]] == 0)

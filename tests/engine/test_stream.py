@@ -10,7 +10,7 @@ import pytest
 from recognition.engine import convert
 from recognition.engine.hashes import HASH_BITS, unpack
 from recognition.engine.params import FingerprintParams
-from recognition.engine.stream import Hashes, StreamingFingerprinter, fingerprint
+from recognition.engine.stream import Hashes, StreamingFingerprinter, fingerprint, hash_peaks
 from tests.audio_fixtures import synth_song
 
 PARAMS = FingerprintParams()
@@ -160,3 +160,15 @@ def test_a_peak_in_the_highest_allowed_bin_packs_into_a_hash():
     f1, f2, _ = unpack(fingerprint(samples, params).hashes)
     assert len(f1) > 0
     assert 511 in f1.tolist() and 511 in f2.tolist()
+
+
+@pytest.mark.parametrize("query", [False, True])
+def test_the_fingerprinters_hashes_are_hash_peaks_of_its_peaks(query):
+    samples = synth_song(41, duration_s=7.0)
+    fingerprinter = StreamingFingerprinter(PARAMS, query=query)
+    hashes = Hashes.concat(
+        [fingerprinter.push(samples[:20000]), fingerprinter.push(samples[20000:]), fingerprinter.flush()]
+    )
+    peaks = fingerprinter.peaks()
+    expected = hash_peaks(peaks.frames, peaks.bins, np.ones(len(peaks), dtype=bool), PARAMS, query=query)
+    assert_same_hashes(hashes, expected)

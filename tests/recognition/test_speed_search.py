@@ -80,3 +80,22 @@ def test_a_live_stream_played_fast_is_answered_by_the_speed_search(catalogue, so
     assert answer.match.song_id == catalogue[track.seed].pk
     assert answer.match.speed_ratio == pytest.approx(1.03, abs=0.005)
     assert session.seconds <= conf.service_settings().speed_search_after_s + 0.5
+
+
+def test_the_speed_search_of_a_stream_votes_as_it_does_for_the_whole_clip(catalogue, song_files):
+    track = song_files[2]
+    clip = speed(engine_clip(track.seed, seconds=7.0), percent=-4.0)
+    rate_hz = conf.fingerprint_params().sample_rate_hz
+    whole = services.recognize_samples(clip)
+    session = services.ListeningSession()
+    for start in range(0, len(clip), rate_hz // 4):
+        session.push(clip[start : start + rate_hz // 4])
+    streamed = session.finish()
+    assert whole.match is not None and whole.match.song_id == catalogue[track.seed].pk
+    assert whole.match.speed_ratio == pytest.approx(0.96, abs=0.005)
+    assert streamed.match is not None
+    assert (streamed.match.song_id, streamed.match.confidence, streamed.match.offset_seconds) == (
+        whole.match.song_id,
+        whole.match.confidence,
+        whole.match.offset_seconds,
+    )
