@@ -8,6 +8,11 @@ track that is not in the catalogue, as 250 ms frames of 16 kHz PCM sent at the p
 real time, and records what the server answered and after how much audio.  With
 --server-pid it reads the server process's CPU time from /proc before and after, and
 reports CPU milliseconds per second of streamed audio.
+
+With --replay there is no server: the same streams are fed frame by frame, as fast as they
+come, through LiveSession (what the websocket consumer runs for each frame) on this one
+thread, and the CPU time of that thread (time.thread_time) is reported per second of audio:
+the cost of recognition alone, without the web server, the event loop and the thread hops.
 """
 
 from __future__ import annotations
@@ -43,6 +48,11 @@ def parse_args():
     )
     parser.add_argument("--condition", default="phone")
     parser.add_argument("--server-pid", type=int, default=None)
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="no server: feed the streams through LiveSession on this thread and report its CPU time",
+    )
     parser.add_argument("--corpus", default="/tmp/jamjar-bench-corpus")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument(
@@ -128,26 +138,38 @@ def main() -> None:
         )
         jobs.append((song_id, float_to_pcm16(clip)))
 
-    if args.warmup_s > 0:
-        asyncio.run(_gather(args.url, [jobs[0][1][: int(args.warmup_s * CLIENT_RATE_HZ) * 2]]))
+    warmup = jobs[0][1][: int(args.warmup_s * CLIENT_RATE_HZ) * 2]
     results = []
     cpu_used = 0.0
     audio_streamed = 0.0
-    for round_index in range(args.rounds):
-        batch = jobs[round_index * args.streams : (round_index + 1) * args.streams]
-        before = cpu_seconds(args.server_pid) if args.server_pid else None
-        answers = asyncio.run(_gather(args.url, [pcm for _, pcm in batch]))
-        if before is not None:
-            cpu_used += cpu_seconds(args.server_pid) - before
-        for (song_id, _), answer in zip(batch, answers, strict=False):
+    if args.replay:
+        if warmup:
+            replay(warmup)
+        for song_id, pcm in jobs:
+            started = time.thread_time()
+            answer = replay(pcm)
+            cpu_used += time.thread_time() - started
             audio_streamed += answer["sent_s"]
             results.append((song_id, answer))
+    else:
+        if warmup:
+            asyncio.run(_gather(args.url, [warmup]))
+        for round_index in range(args.rounds):
+            batch = jobs[round_index * args.streams : (round_index + 1) * args.streams]
+            before = cpu_seconds(args.server_pid) if args.server_pid else None
+            answers = asyncio.run(_gather(args.url, [pcm for _, pcm in batch]))
+            if before is not None:
+                cpu_used += cpu_seconds(args.server_pid) - before
+            for (song_id, _), answer in zip(batch, answers, strict=False):
+                audio_streamed += answer["sent_s"]
+                results.append((song_id, answer))
     known = [(sid, a) for sid, a in results if sid is not None]
     unknown_results = [a for sid, a in results if sid is None]
     right = [a for sid, a in known if a.get("type") == "match" and a["match"]["song_id"] == sid]
     wrong = [a for sid, a in known if a.get("type") == "match" and a["match"]["song_id"] != sid]
+    at_a_time = "one after another, in this process" if args.replay else f"{args.streams} at a time"
     print(
-        f"{len(results)} streams ({args.streams} at a time, {args.condition} condition), {audio_streamed:.0f} s of audio streamed"
+        f"{len(results)} streams ({at_a_time}, {args.condition} condition), {audio_streamed:.0f} s of audio streamed"
     )
     if known:
         listened = [a["seconds_listened"] for a in right]
@@ -163,10 +185,29 @@ def main() -> None:
                 print(
                     f"  named: {a['match']['title']!r} after {a['seconds_listened']} s, confidence {a['match']['confidence']}"
                 )
-    if args.server_pid:
+    if args.server_pid or args.replay:
         print(
-            f"server CPU: {cpu_used:.2f} s for {audio_streamed:.0f} s of audio = {1000 * cpu_used / audio_streamed:.1f} ms per second of audio"
+            f"{'recognition' if args.replay else 'server'} CPU: {cpu_used:.2f} s for {audio_streamed:.0f} s of audio "
+            f"= {1000 * cpu_used / audio_streamed:.1f} ms per second of audio"
         )
+
+
+def replay(pcm: bytes) -> dict:
+    """One stream through LiveSession, frame by frame: its answer, as the websocket sends it."""
+    from recognition import conf
+    from recognition.live import LiveSession
+
+    session = LiveSession(sample_rate_hz=CLIENT_RATE_HZ, service=conf.service_settings())
+    frame_bytes = int(CLIENT_RATE_HZ * FRAME_S) * 2
+    sent_s, step = 0.0, None
+    for at in range(0, len(pcm), frame_bytes):
+        step = session.feed(pcm[at : at + frame_bytes])
+        sent_s += FRAME_S
+        if step.done:
+            break
+    if step is None or not step.done:
+        step = session.stop()
+    return {**step.messages[-1], "sent_s": sent_s}
 
 
 async def _gather(url, pcms):
