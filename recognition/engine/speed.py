@@ -5,9 +5,9 @@ already loses most of them.  A query is therefore also tried stretched by a grid
 factors: stretched by the right one, a clip that was sped up has its pitch and tempo back.
 The clip is not resampled and fingerprinted again for each factor: its peaks are moved to
 where the stretched clip has them (frame t to t * factor, bin b to b / factor) and paired
-into hashes by the engine's one pairing path.  A pitch shift is undone the same way (its tempo is then off by the factor, which the
-+-1 frame vote tolerance and the 32 ms frames absorb up to about 5 %); a tempo change alone
-needs no stretch at all.  Which of these it was is read afterwards from the matched hashes:
+into hashes by the engine's one pairing path (stream.hash_peaks).  A pitch shift is undone
+the same way (its tempo is then off by the factor, which the +-1 frame vote tolerance and
+the 32 ms frames absorb up to about 5 %); a tempo change alone needs no stretch at all.  Which of these it was is read afterwards from the matched hashes:
 fit_time_ratio finds how fast the clip's time runs against the song's.
 """
 
@@ -100,7 +100,7 @@ class StretchedPeaks:
         if len(self._held):
             keys = np.unique(np.concatenate([self._held, keys]))
         frames, bins = _unpack(keys)
-        # Every later peak (at frame frames_done - 0.5 or later) lands at this stretched frame or after it.
+        # Every later peak (at frames_done - 0.5 or later, with its offset) lands here or later.
         done = int(np.floor((frames_done - 0.5) * self.factor + 0.5))
         if final:
             done = max(done, int(frames[-1]) + 1 if len(frames) else 0)
