@@ -41,12 +41,12 @@ class ServiceSettings:
     verify_reject_below_z: float = 4.5
     #: ... and when the vote rule names none, the alignment that verifies best is named with
     #: this many aligned votes ...
-    verify_min_votes: int = 4
+    verify_min_votes: int = 5
     #: ... a verification z of at least this ...
-    verify_min_z: float = 6.5
+    verify_min_z: float = 6.0
     #: ... and this much more z than any other song; the verify_songs songs with most votes
     #: are weighed, each at its verify_offsets best alignments
-    verify_z_margin: float = 2.0
+    verify_z_margin: float = 3.5
     verify_songs: int = 10
     verify_offsets: int = 3
     #: a named song's hits must be above chance (z at least this) in two of the three thirds

@@ -49,7 +49,7 @@ def test_catalogued_songs_keep_their_peaks_at_two_bytes_each(catalogue):
 def test_a_short_phone_clip_too_few_votes_for_the_rule_is_named_by_its_verification(
     catalogue, song_files, settings
 ):
-    clip = degraded_clip(12, "phone", start_s=8.0, seconds=2.0)
+    clip = degraded_clip(12, "phone", start_s=8.0, seconds=2.5)
     settings.JAMJAR = {"verify": False, "speed_search_percent": 0}
     refused = services.recognize_samples(clip)
     assert refused.match is None
@@ -107,7 +107,7 @@ def test_a_song_heard_only_in_the_middle_third_of_a_clip_is_refused_as_bunched(c
 def test_verification_weighs_one_best_alignment_for_each_of_the_songs_with_most_votes(catalogue, settings):
     settings.JAMJAR = {"speed_search_percent": 0, "verify_songs": 3, "verify_offsets": 2}
     session = services.ListeningSession()
-    session.push(degraded_clip(12, "phone", start_s=8.0, seconds=2.0))
+    session.push(degraded_clip(12, "phone", start_s=8.0, seconds=2.5))
     result = session.finish()
     assert result.match is not None, result.reason
     assert result.match.song_id == catalogue[12].pk
