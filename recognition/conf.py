@@ -38,14 +38,17 @@ class ServiceSettings:
     verify_tolerance_frames: int = 1
     verify_tolerance_bins: int = 0
     #: an answer of the vote rule whose verification z is below this is refused ...
-    verify_reject_below_z: float = 3.0
-    #: ... and when the vote rule names none, the candidate that verifies best is named with
+    verify_reject_below_z: float = 4.5
+    #: ... and when the vote rule names none, the alignment that verifies best is named with
     #: this many aligned votes ...
-    verify_min_votes: int = 4
+    verify_min_votes: int = 5
     #: ... a verification z of at least this ...
-    verify_min_z: float = 7.0
-    #: ... and this much more z than any other candidate
-    verify_z_margin: float = 4.0
+    verify_min_z: float = 6.0
+    #: ... and this much more z than any other song; the verify_songs songs with most votes
+    #: are weighed, each at its verify_offsets best alignments
+    verify_z_margin: float = 3.5
+    verify_songs: int = 10
+    verify_offsets: int = 3
     #: a named song's hits must be above chance (z at least this) in two of the three thirds
     #: of the query that hold song peaks (one, if only one does); 0 switches the check off
     verify_min_part_z: float = 1.0

@@ -176,9 +176,9 @@ class VerificationRule:
     """How verification (engine.verify) changes the no-match rule; z is Verification.z.
 
     A candidate the vote rule names is refused when its z is below reject_below_z.  When
-    the vote rule names none, the candidate that verifies best is named if it has at least
-    min_votes aligned votes, a z of at least min_z, and a z at least z_margin above every
-    other candidate's.
+    the vote rule names none, the hypothesis (a song at one of its alignments) that
+    verifies best is named if it has at least min_votes aligned votes, a z of at least
+    min_z, and a z at least z_margin above every other song's best.
     """
 
     reject_below_z: float
@@ -196,6 +196,8 @@ def decide(
     total_votes: int = 0,
     z_scores: list[float] | None = None,
     verification: VerificationRule | None = None,
+    hypotheses: list[Candidate] | None = None,
+    hypothesis_z: list[float] | None = None,
 ) -> Decision:
     """The no-match rule.  The best candidate is a match when it has
 
@@ -206,8 +208,10 @@ def decide(
       for what similar but different music scores in this catalogue).
 
     Given z_scores (engine.verify) of the first len(z_scores) candidates and a verification
-    rule, the verification can overrule the votes either way (see VerificationRule); only
-    those candidates are weighed against each other.
+    rule, the verification can overrule the votes either way (see VerificationRule).  When
+    the votes name none, the verification weighs hypotheses (one per song, each with its z
+    in hypothesis_z) if given, else those candidates; Decision.index then points into the
+    list it weighed.
     """
     if not candidates:
         return Decision(False, "no hash of the query is in the catalogue")
@@ -229,13 +233,18 @@ def decide(
         )
     else:
         return Decision(True, "")
-    if verifying:
-        index = int(np.argmax(z_scores))
-        others = z_scores[:index] + z_scores[index + 1 :]
-        if (
-            candidates[index].aligned_votes >= verification.min_votes
-            and z_scores[index] >= verification.min_z
-            and z_scores[index] >= max(others, default=0.0) + verification.z_margin
-        ):
-            return Decision(True, "", verified=True, index=index)
+    if verification is not None and hypotheses and hypothesis_z:
+        weighed, weighed_z = hypotheses, hypothesis_z
+    elif verifying:
+        weighed, weighed_z = candidates, z_scores
+    else:
+        return refused
+    index = int(np.argmax(weighed_z))
+    others = weighed_z[:index] + weighed_z[index + 1 :]
+    if (
+        weighed[index].aligned_votes >= verification.min_votes
+        and weighed_z[index] >= verification.min_z
+        and weighed_z[index] >= max(others, default=0.0) + verification.z_margin
+    ):
+        return Decision(True, "", verified=True, index=index)
     return refused

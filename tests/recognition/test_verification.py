@@ -7,6 +7,7 @@ import pytest
 
 from catalog.models import Song
 from recognition import conf, services
+from recognition.engine.convert import frames_to_seconds
 from recognition.engine.resample import resample
 from recognition.engine.verify import unpack_peaks
 from recognition.evaluation import degrade
@@ -48,7 +49,7 @@ def test_catalogued_songs_keep_their_peaks_at_two_bytes_each(catalogue):
 def test_a_short_phone_clip_too_few_votes_for_the_rule_is_named_by_its_verification(
     catalogue, song_files, settings
 ):
-    clip = degraded_clip(12, "phone", start_s=8.0, seconds=2.0)
+    clip = degraded_clip(12, "phone", start_s=8.0, seconds=2.5)
     settings.JAMJAR = {"verify": False, "speed_search_percent": 0}
     refused = services.recognize_samples(clip)
     assert refused.match is None
@@ -101,3 +102,23 @@ def test_a_song_heard_only_in_the_middle_third_of_a_clip_is_refused_as_bunched(c
     # the whole of the same stretch is named
     whole = services.recognize_samples(degraded_clip(12, "clean", start_s=6.5, seconds=4.5))
     assert whole.match is not None and whole.match.song_id == catalogue[12].pk
+
+
+def test_verification_weighs_one_best_alignment_for_each_of_the_songs_with_most_votes(catalogue, settings):
+    settings.JAMJAR = {"speed_search_percent": 0, "verify_songs": 3, "verify_offsets": 2}
+    session = services.ListeningSession()
+    session.push(degraded_clip(12, "phone", start_s=8.0, seconds=2.5))
+    result = session.finish()
+    assert result.match is not None, result.reason
+    assert result.match.song_id == catalogue[12].pk
+    assert result.match.offset_seconds == pytest.approx(8.0, abs=0.1)
+    hypotheses, z_scores = session._hypotheses(min_votes=1)
+    songs = [h.song_id for h in hypotheses]
+    assert len(songs) == len(set(songs)) <= 3
+    assert catalogue[12].pk in songs
+    own = songs.index(catalogue[12].pk)
+    # the right song's best alignment is its own place, and it verifies far above the others
+    assert frames_to_seconds(hypotheses[own].offset_frames, conf.fingerprint_params()) == pytest.approx(
+        8.0, abs=0.1
+    )
+    assert z_scores[own] == max(z_scores)
