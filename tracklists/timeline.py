@@ -78,6 +78,10 @@ class TimelineSettings:
     focus_full_every: int = 10
     #: fingerprint with the query density (more hashes: survives noise, costs lookups)
     query_density: bool = False
+    #: a block's hits for one song: its best offset and up to repeat_offsets - 1 others (the
+    #: repeats of a loop) with at least repeat_share of the best one's votes
+    repeat_offsets: int = 3
+    repeat_share: float = 0.5
     #: a fitted ratio this close to 1.0 is reported as 1.0
     unchanged_within: float = 0.0025
 
@@ -300,7 +304,8 @@ class TimelineAnalyser:
         self._remember(batches)
 
     def _focus(self) -> Run | None:
-        """The one confirmed run heard in the last two blocks, unless a full look is due."""
+        """The strongest confirmed run heard in the last two blocks, when all of them are of one
+        song (a loop's repeats are runs of their own), unless a full look is due."""
         if self._blocks % self.settings.focus_full_every == 0:
             return None
         recent = [
@@ -308,7 +313,10 @@ class TimelineAnalyser:
             for run in self.open_runs
             if run.confirmed and self.seconds - run.end_s <= 2 * self.settings.block_s + 2.0
         ]
-        return recent[0] if len(recent) == 1 and recent[0].level_per_s > 0 else None
+        if not recent or len({run.song_id for run in recent}) > 1:
+            return None
+        strongest = max(recent, key=lambda run: run.level_per_s)
+        return strongest if strongest.level_per_s > 0 else None
 
     def _remember(self, batches: list[tuple[_Source, Hashes]]) -> None:
         self._recent.append(batches)
@@ -344,32 +352,49 @@ class TimelineAnalyser:
         tally = OffsetTally()
         tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
         hits = []
-        tolerance = self.settings.tolerance_frames
+        settings = self.settings
+        tolerance = settings.tolerance_frames
         for candidate in tally.candidates(top_n=3, tolerance_frames=tolerance):
-            if candidate.aligned_votes < self.settings.min_block_votes:
+            if candidate.aligned_votes < settings.min_block_votes:
                 break
             mine = db_songs == candidate.song_id
             query_frames, song_frames = matched_pairs(
                 hashes.hashes, hashes.offsets_frames, db_hashes[mine], db_offsets[mine]
             )
-            inliers = np.abs(song_frames - query_frames - candidate.offset_frames) <= tolerance
-            query_frames, song_frames = query_frames[inliers], song_frames[inliers]
-            first, last = int(np.argmin(query_frames)), int(np.argmax(query_frames))
-            matched_s = source.recording_s(query_frames)
-            times_s = matched_s[[first, last]]
-            song_times_s = song_frames[[first, last]] * (self.params.hop / self.params.sample_rate_hz)
-            hits.append(
-                Hit(
-                    song_id=candidate.song_id,
-                    start_s=float(times_s[0]),
-                    end_s=float(times_s[1]),
-                    song_start_s=float(song_times_s[0]),
-                    song_end_s=float(song_times_s[1]),
-                    votes=candidate.aligned_votes,
-                    matched_s=matched_s,
+            # Music that loops agrees with every repeat of its loop about as well, and which
+            # one wins a block is chance: each repeat gets its hit, so that its line gathers
+            # one hit a block (otherwise a looping song was confirmed only when two blocks
+            # happened to pick the same repeat; 17.4 s after its start on the benchmark).
+            least = max(settings.min_block_votes, settings.repeat_share * candidate.aligned_votes)
+            repeats = [
+                other
+                for other in tally.song_offsets(
+                    candidate.song_id, top_n=settings.repeat_offsets, tolerance_frames=tolerance
                 )
-            )
+                if other.offset_frames != candidate.offset_frames and other.aligned_votes >= least
+            ]
+            for agreement in [candidate, *repeats][: settings.repeat_offsets]:
+                inliers = np.abs(song_frames - query_frames - agreement.offset_frames) <= tolerance
+                if not inliers.any():
+                    continue
+                hits.append(self._hit(source, agreement, query_frames[inliers], song_frames[inliers]))
         return hits
+
+    def _hit(self, source: _Source, agreement, query_frames: np.ndarray, song_frames: np.ndarray) -> Hit:
+        """A hit from one (song, offset) agreement's matched hashes."""
+        first, last = int(np.argmin(query_frames)), int(np.argmax(query_frames))
+        matched_s = source.recording_s(query_frames)
+        times_s = matched_s[[first, last]]
+        song_times_s = song_frames[[first, last]] * (self.params.hop / self.params.sample_rate_hz)
+        return Hit(
+            song_id=agreement.song_id,
+            start_s=float(times_s[0]),
+            end_s=float(times_s[1]),
+            song_start_s=float(song_times_s[0]),
+            song_end_s=float(song_times_s[1]),
+            votes=agreement.aligned_votes,
+            matched_s=matched_s,
+        )
 
     def _place(self, hit: Hit) -> None:
         """Add a hit to the open run of its song whose line it continues, else start a run."""
@@ -485,6 +510,7 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
             and other.start_s <= run.start_s
             and run.end_s <= other.end_s
             and other.votes >= run.votes
+            and not _alike(other, run, keep=run)
             for other in runs
         )
         if not inside:
@@ -525,6 +551,13 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
     if duration_s - cursor > 1e-6 or not segments:
         segments.append(Segment(start_s=cursor, end_s=duration_s))
     return _join_repeats(segments, max_gap_s=settings.rejoin_gap_s)
+
+
+def _alike(one: Run, other: Run, *, keep: Run) -> bool:
+    """Two runs with the same span and votes (two repeats of a loop can be): each lies inside
+    the other, and only the older (keep, when it is) must stay."""
+    twins = (one.start_s, one.end_s, one.votes) == (other.start_s, other.end_s, other.votes)
+    return twins and keep.id == min(one.id, other.id)
 
 
 def _join_repeats(segments: list[Segment], *, max_gap_s: float) -> list[Segment]:
