@@ -364,7 +364,7 @@ def main() -> None:
             f"peak {peak_bytes / 1e6:.0f} MB",
             flush=True,
         )
-        if first_mix is None:
+        if first_mix is None and args.only != "phone":
             first_mix = (path, parts)
     if first_mix is not None:
         print("stream latency (the first mix, one second at a time) ...", flush=True)
