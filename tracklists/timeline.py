@@ -62,6 +62,11 @@ class TimelineSettings:
     #: due seconds after its song starts, and a sped-up song is named only by a probe that catches
     #: it, so the probe that came just too early (on the crossfade) must not wait 9 s for the next
     live_probe_every_s: float = 3.0
+    #: a file's probes that keep failing (unknown music, a song noise hides) wait twice as long
+    #: after each failure, up to probe_max_every_s; a successful probe or a hit starts again
+    #: at probe_every_s.  At most 18 s, so the probe that names a song still finds its start
+    #: in the history_s of kept audio.
+    probe_max_every_s: float = 18.0
     speed_percent: float = 5.0
     speed_step_percent: float = 1.0
     #: a probe names a (song, factor) with this many aligned votes and this margin over any other song
@@ -230,7 +235,9 @@ class TimelineAnalyser:
     ) -> None:
         self.params = params
         self.settings = settings
+        self._live = live
         self._probe_every_s = settings.live_probe_every_s if live else settings.probe_every_s
+        self._failed_probes = 0
         self._lookup = lookup
         self._sources = [_Source(1.0, params, query=settings.query_density, start_sample=0)]
         self._factors = stretch_factors(
@@ -342,6 +349,8 @@ class TimelineAnalyser:
         ]
 
     def _apply(self, hits: list[tuple[_Source, Hit]]) -> None:
+        if hits:
+            self._failed_probes = 0
         for source, hit in hits:
             self._place(hit)
             source.last_hit_s = max(source.last_hit_s, hit.end_s)
@@ -450,12 +459,18 @@ class TimelineAnalyser:
         while self._history and self._history_samples - len(self._history[0]) >= limit:
             self._history_samples -= len(self._history.popleft())
 
+    def _probe_wait_s(self) -> float:
+        """Seconds from one probe to the next: a live stream's never grow (a play is due soon)."""
+        if self._live:
+            return self._probe_every_s
+        return min(self._probe_every_s * 2**self._failed_probes, self.settings.probe_max_every_s)
+
     def _maybe_probe(self) -> None:
         settings, now_s = self.settings, self.seconds
         if (
             not self._factors
             or now_s - self._last_hit_s < settings.probe_after_s
-            or now_s - self._last_probe_s < self._probe_every_s
+            or now_s - self._last_probe_s < self._probe_wait_s()
             or self._history_samples < settings.probe_s * self.params.sample_rate_hz
         ):
             return
@@ -482,12 +497,15 @@ class TimelineAnalyser:
                 if candidate.aligned_votes > best.get(candidate.song_id, (0, 0.0))[0]:
                     best[candidate.song_id] = (candidate.aligned_votes, source.factor)
         if not best:
+            self._failed_probes += 1
             return
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
         votes, factor = ranked[0][1]
         runner_up = ranked[1][1][0] if len(ranked) > 1 else 0
         if votes < settings.speed_min_votes or votes < settings.speed_margin * runner_up:
+            self._failed_probes += 1
             return
+        self._failed_probes = 0
         # Start the stretched stream back where the kept audio begins, so the song's start is found.
         source = _Source(
             factor, self.params, query=settings.query_density, start_sample=self._n_samples - len(kept)

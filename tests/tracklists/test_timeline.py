@@ -165,3 +165,26 @@ def test_two_alike_runs_of_a_loop_keep_their_song():
         (None, 50.0, 60.0),
     ]
     assert segments[1].song_start_s == 0.0  # the older run's line
+
+
+def test_a_file_probes_less_often_while_its_probes_keep_failing(songs, lookup):
+    # A minute of unknown music, then a song 3 % fast: the probes back off during the
+    # unknown music, and the one that names the song still finds where it starts.
+    unknown = synth_song(995, duration_s=60, sample_rate_hz=RATE_HZ)
+    recording, boundaries = mix(
+        [unknown, speed(songs[302][: 40 * RATE_HZ], percent=3.0)], overlap=4 * RATE_HZ
+    )
+    probes = {}
+    for name, settings in {
+        "every 9 s": TimelineSettings(probe_max_every_s=9.0),
+        "backing off": TimelineSettings(),
+    }.items():
+        analyser = TimelineAnalyser(PARAMS, settings, lookup)
+        for start in range(0, len(recording), 10 * RATE_HZ):
+            analyser.push(recording[start : start + 10 * RATE_HZ])
+        segments = analyser.finish()
+        probes[name] = analyser.probes
+        assert [s.song_id for s in segments] == [None, 302]
+        assert abs(segments[1].start_s - boundaries[0] / RATE_HZ) <= 2.0
+        assert segments[1].speed_ratio == pytest.approx(1.03, abs=0.005)
+    assert probes["backing off"] < 0.7 * probes["every 9 s"]
