@@ -59,10 +59,17 @@ def parse_args():
         action="store_true",
         help="only the stream's delays, on the first mix (about a minute)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("clean", "phone"),
+        help="analyse only this mix (clean: the first, phone: the last); phone skips the stream and 3-hour runs",
+    )
     parser.add_argument("--results", help="default bench-results/tracklist.json (tracklist-stream.json)")
     args = parser.parse_args()
     if args.results is None:
         name = "tracklist-stream.json" if args.stream_only else "tracklist.json"
+        if args.only:
+            name = f"tracklist-{args.only}.json"
         args.results = str(ROOT / "bench-results" / name)
     return args
 
@@ -313,6 +320,8 @@ def main() -> None:
     for index in range(1 if args.stream_only else args.mixes):
         rng = np.random.default_rng(args.seed * 1000 + index)
         condition = "phone" if index == args.mixes - 1 and args.mixes > 1 else "clean"
+        if args.only is not None and (condition != args.only or (condition == "clean" and index > 0)):
+            continue
         path = work / f"mix-{index}-{condition}-{args.minutes:g}min-seed{args.seed}.mp3"
         truth_path = path.with_suffix(".json")
         if truth_path.exists() and path.exists():  # made by an earlier run with the same arguments
@@ -355,7 +364,7 @@ def main() -> None:
             f"peak {peak_bytes / 1e6:.0f} MB",
             flush=True,
         )
-        if first_mix is None:
+        if first_mix is None and args.only != "phone":
             first_mix = (path, parts)
     if first_mix is not None:
         print("stream latency (the first mix, one second at a time) ...", flush=True)

@@ -62,6 +62,11 @@ class TimelineSettings:
     #: due seconds after its song starts, and a sped-up song is named only by a probe that catches
     #: it, so the probe that came just too early (on the crossfade) must not wait 9 s for the next
     live_probe_every_s: float = 3.0
+    #: a file's probes that keep failing (unknown music, a song noise hides) wait twice as long
+    #: after each failure, up to probe_max_every_s; a successful probe or a hit starts again
+    #: at probe_every_s.  At most 18 s, so the probe that names a song still finds its start
+    #: in the history_s of kept audio.
+    probe_max_every_s: float = 18.0
     speed_percent: float = 5.0
     speed_step_percent: float = 1.0
     #: a probe names a (song, factor) with this many aligned votes and this margin over any other song
@@ -78,6 +83,10 @@ class TimelineSettings:
     focus_full_every: int = 10
     #: fingerprint with the query density (more hashes: survives noise, costs lookups)
     query_density: bool = False
+    #: a block's hits for one song: its best offset and up to repeat_offsets - 1 others (the
+    #: repeats of a loop) with at least repeat_share of the best one's votes
+    repeat_offsets: int = 3
+    repeat_share: float = 0.5
     #: a fitted ratio this close to 1.0 is reported as 1.0
     unchanged_within: float = 0.0025
 
@@ -226,7 +235,9 @@ class TimelineAnalyser:
     ) -> None:
         self.params = params
         self.settings = settings
+        self._live = live
         self._probe_every_s = settings.live_probe_every_s if live else settings.probe_every_s
+        self._failed_probes = 0
         self._lookup = lookup
         self._sources = [_Source(1.0, params, query=settings.query_density, start_sample=0)]
         self._factors = stretch_factors(
@@ -300,7 +311,8 @@ class TimelineAnalyser:
         self._remember(batches)
 
     def _focus(self) -> Run | None:
-        """The one confirmed run heard in the last two blocks, unless a full look is due."""
+        """The strongest confirmed run heard in the last two blocks, when all of them are of one
+        song (a loop's repeats are runs of their own), unless a full look is due."""
         if self._blocks % self.settings.focus_full_every == 0:
             return None
         recent = [
@@ -308,7 +320,10 @@ class TimelineAnalyser:
             for run in self.open_runs
             if run.confirmed and self.seconds - run.end_s <= 2 * self.settings.block_s + 2.0
         ]
-        return recent[0] if len(recent) == 1 and recent[0].level_per_s > 0 else None
+        if not recent or len({run.song_id for run in recent}) > 1:
+            return None
+        strongest = max(recent, key=lambda run: run.level_per_s)
+        return strongest if strongest.level_per_s > 0 else None
 
     def _remember(self, batches: list[tuple[_Source, Hashes]]) -> None:
         self._recent.append(batches)
@@ -334,6 +349,8 @@ class TimelineAnalyser:
         ]
 
     def _apply(self, hits: list[tuple[_Source, Hit]]) -> None:
+        if hits:
+            self._failed_probes = 0
         for source, hit in hits:
             self._place(hit)
             source.last_hit_s = max(source.last_hit_s, hit.end_s)
@@ -344,32 +361,49 @@ class TimelineAnalyser:
         tally = OffsetTally()
         tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
         hits = []
-        tolerance = self.settings.tolerance_frames
+        settings = self.settings
+        tolerance = settings.tolerance_frames
         for candidate in tally.candidates(top_n=3, tolerance_frames=tolerance):
-            if candidate.aligned_votes < self.settings.min_block_votes:
+            if candidate.aligned_votes < settings.min_block_votes:
                 break
             mine = db_songs == candidate.song_id
             query_frames, song_frames = matched_pairs(
                 hashes.hashes, hashes.offsets_frames, db_hashes[mine], db_offsets[mine]
             )
-            inliers = np.abs(song_frames - query_frames - candidate.offset_frames) <= tolerance
-            query_frames, song_frames = query_frames[inliers], song_frames[inliers]
-            first, last = int(np.argmin(query_frames)), int(np.argmax(query_frames))
-            matched_s = source.recording_s(query_frames)
-            times_s = matched_s[[first, last]]
-            song_times_s = song_frames[[first, last]] * (self.params.hop / self.params.sample_rate_hz)
-            hits.append(
-                Hit(
-                    song_id=candidate.song_id,
-                    start_s=float(times_s[0]),
-                    end_s=float(times_s[1]),
-                    song_start_s=float(song_times_s[0]),
-                    song_end_s=float(song_times_s[1]),
-                    votes=candidate.aligned_votes,
-                    matched_s=matched_s,
+            # Music that loops agrees with every repeat of its loop about as well, and which
+            # one wins a block is chance: each repeat gets its hit, so that its line gathers
+            # one hit a block (otherwise a looping song was confirmed only when two blocks
+            # happened to pick the same repeat; 17.4 s after its start on the benchmark).
+            least = max(settings.min_block_votes, settings.repeat_share * candidate.aligned_votes)
+            repeats = [
+                other
+                for other in tally.song_offsets(
+                    candidate.song_id, top_n=settings.repeat_offsets, tolerance_frames=tolerance
                 )
-            )
+                if other.offset_frames != candidate.offset_frames and other.aligned_votes >= least
+            ]
+            for agreement in [candidate, *repeats][: settings.repeat_offsets]:
+                inliers = np.abs(song_frames - query_frames - agreement.offset_frames) <= tolerance
+                if not inliers.any():
+                    continue
+                hits.append(self._hit(source, agreement, query_frames[inliers], song_frames[inliers]))
         return hits
+
+    def _hit(self, source: _Source, agreement, query_frames: np.ndarray, song_frames: np.ndarray) -> Hit:
+        """A hit from one (song, offset) agreement's matched hashes."""
+        first, last = int(np.argmin(query_frames)), int(np.argmax(query_frames))
+        matched_s = source.recording_s(query_frames)
+        times_s = matched_s[[first, last]]
+        song_times_s = song_frames[[first, last]] * (self.params.hop / self.params.sample_rate_hz)
+        return Hit(
+            song_id=agreement.song_id,
+            start_s=float(times_s[0]),
+            end_s=float(times_s[1]),
+            song_start_s=float(song_times_s[0]),
+            song_end_s=float(song_times_s[1]),
+            votes=agreement.aligned_votes,
+            matched_s=matched_s,
+        )
 
     def _place(self, hit: Hit) -> None:
         """Add a hit to the open run of its song whose line it continues, else start a run."""
@@ -425,12 +459,18 @@ class TimelineAnalyser:
         while self._history and self._history_samples - len(self._history[0]) >= limit:
             self._history_samples -= len(self._history.popleft())
 
+    def _probe_wait_s(self) -> float:
+        """Seconds from one probe to the next: a live stream's never grow (a play is due soon)."""
+        if self._live:
+            return self._probe_every_s
+        return min(self._probe_every_s * 2**self._failed_probes, self.settings.probe_max_every_s)
+
     def _maybe_probe(self) -> None:
         settings, now_s = self.settings, self.seconds
         if (
             not self._factors
             or now_s - self._last_hit_s < settings.probe_after_s
-            or now_s - self._last_probe_s < self._probe_every_s
+            or now_s - self._last_probe_s < self._probe_wait_s()
             or self._history_samples < settings.probe_s * self.params.sample_rate_hz
         ):
             return
@@ -457,12 +497,15 @@ class TimelineAnalyser:
                 if candidate.aligned_votes > best.get(candidate.song_id, (0, 0.0))[0]:
                     best[candidate.song_id] = (candidate.aligned_votes, source.factor)
         if not best:
+            self._failed_probes += 1
             return
         ranked = sorted(best.items(), key=lambda item: -item[1][0])
         votes, factor = ranked[0][1]
         runner_up = ranked[1][1][0] if len(ranked) > 1 else 0
         if votes < settings.speed_min_votes or votes < settings.speed_margin * runner_up:
+            self._failed_probes += 1
             return
+        self._failed_probes = 0
         # Start the stretched stream back where the kept audio begins, so the song's start is found.
         source = _Source(
             factor, self.params, query=settings.query_density, start_sample=self._n_samples - len(kept)
@@ -485,6 +528,7 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
             and other.start_s <= run.start_s
             and run.end_s <= other.end_s
             and other.votes >= run.votes
+            and not _alike(other, run, keep=run)
             for other in runs
         )
         if not inside:
@@ -525,6 +569,13 @@ def assemble(runs: list[Run], *, duration_s: float, settings: TimelineSettings) 
     if duration_s - cursor > 1e-6 or not segments:
         segments.append(Segment(start_s=cursor, end_s=duration_s))
     return _join_repeats(segments, max_gap_s=settings.rejoin_gap_s)
+
+
+def _alike(one: Run, other: Run, *, keep: Run) -> bool:
+    """Two runs with the same span and votes (two repeats of a loop can be): each lies inside
+    the other, and only the older (keep, when it is) must stay."""
+    twins = (one.start_s, one.end_s, one.votes) == (other.start_s, other.end_s, other.votes)
+    return twins and keep.id == min(one.id, other.id)
 
 
 def _join_repeats(segments: list[Segment], *, max_gap_s: float) -> list[Segment]:

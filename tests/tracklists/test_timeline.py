@@ -10,16 +10,28 @@ from recognition.engine.stream import fingerprint
 from recognition.evaluation.degrade import speed
 from tests.audio_fixtures import synth_song
 from tests.tracklists.mixes import mix
-from tracklists.timeline import TimelineAnalyser, TimelineSettings
+from tracklists.timeline import Run, TimelineAnalyser, TimelineSettings, assemble
 
 PARAMS = FingerprintParams()
 RATE_HZ = PARAMS.sample_rate_hz
 SONG_SEEDS = (301, 302, 303, 304)
+LOOP_SEED, LOOP_S = 305, 5
+
+
+def looping_song(*, repeats: int, noise_seed: int) -> np.ndarray:
+    """A 5 s phrase played over and over, as game and dance tracks do, each time with its own
+    faint noise: which repeat a few seconds of it agree with best is then chance."""
+    phrase = synth_song(LOOP_SEED, duration_s=LOOP_S, sample_rate_hz=RATE_HZ)
+    rng = np.random.default_rng(noise_seed)
+    return np.concatenate(
+        [phrase + rng.normal(0, 0.02, len(phrase)).astype(np.float32) for _ in range(repeats)]
+    )
 
 
 @pytest.fixture(scope="module")
 def songs() -> dict[int, np.ndarray]:
-    return {seed: synth_song(seed, duration_s=50, sample_rate_hz=RATE_HZ) for seed in SONG_SEEDS}
+    catalogue = {seed: synth_song(seed, duration_s=50, sample_rate_hz=RATE_HZ) for seed in SONG_SEEDS}
+    return {**catalogue, LOOP_SEED: looping_song(repeats=10, noise_seed=1)}
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +132,16 @@ def test_a_live_stream_names_a_sped_up_song_sooner_after_unknown_music(songs, lo
     assert live_s < file_s
 
 
+def test_a_live_stream_names_a_looping_song_from_its_second_block(lookup):
+    # Each block agrees about as well with every repeat of the phrase; before each repeat
+    # got its own hit, two blocks rarely picked the same one and the song waited for chance.
+    unknown = synth_song(996, duration_s=20, sample_rate_hz=RATE_HZ)
+    recording, boundaries = mix([unknown, looping_song(repeats=6, noise_seed=2)], overlap=4 * RATE_HZ)
+    named_s = seconds_until_named(recording, lookup, LOOP_SEED, live=True)
+    assert named_s is not None
+    assert named_s - boundaries[0] / RATE_HZ <= 8.0
+
+
 def test_a_live_stream_of_unknown_music_names_no_song(lookup):
     unknown = synth_song(997, duration_s=60, sample_rate_hz=RATE_HZ)
     analyser = TimelineAnalyser(PARAMS, TimelineSettings(), lookup, live=True)
@@ -127,3 +149,42 @@ def test_a_live_stream_of_unknown_music_names_no_song(lookup):
         analyser.push(unknown[start : start + RATE_HZ])
     assert analyser.probes >= 15  # every 3 s once 3 s go unexplained: the probes did run
     assert [(s.song_id, s.end_s) for s in analyser.finish()] == [(None, pytest.approx(60.0))]
+
+
+def test_two_alike_runs_of_a_loop_keep_their_song():
+    # Two repeats of a loop can make runs with the same span and votes: each lies inside the
+    # other, and dropping both lost the song.
+    twins = [
+        Run(song_id=7, times_s=[10.0, 50.0], song_times_s=[song_s, song_s + 40.0], votes=120, hits=12)
+        for song_s in (0.0, 20.0)
+    ]
+    segments = assemble(twins, duration_s=60.0, settings=TimelineSettings())
+    assert [(s.song_id, s.start_s, s.end_s) for s in segments] == [
+        (None, 0.0, 10.0),
+        (7, 10.0, 50.0),
+        (None, 50.0, 60.0),
+    ]
+    assert segments[1].song_start_s == 0.0  # the older run's line
+
+
+def test_a_file_probes_less_often_while_its_probes_keep_failing(songs, lookup):
+    # A minute of unknown music, then a song 3 % fast: the probes back off during the
+    # unknown music, and the one that names the song still finds where it starts.
+    unknown = synth_song(995, duration_s=60, sample_rate_hz=RATE_HZ)
+    recording, boundaries = mix(
+        [unknown, speed(songs[302][: 40 * RATE_HZ], percent=3.0)], overlap=4 * RATE_HZ
+    )
+    probes = {}
+    for name, settings in {
+        "every 9 s": TimelineSettings(probe_max_every_s=9.0),
+        "backing off": TimelineSettings(),
+    }.items():
+        analyser = TimelineAnalyser(PARAMS, settings, lookup)
+        for start in range(0, len(recording), 10 * RATE_HZ):
+            analyser.push(recording[start : start + 10 * RATE_HZ])
+        segments = analyser.finish()
+        probes[name] = analyser.probes
+        assert [s.song_id for s in segments] == [None, 302]
+        assert abs(segments[1].start_s - boundaries[0] / RATE_HZ) <= 2.0
+        assert segments[1].speed_ratio == pytest.approx(1.03, abs=0.005)
+    assert probes["backing off"] < 0.7 * probes["every 9 s"]
