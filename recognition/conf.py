@@ -76,6 +76,10 @@ class ServiceSettings:
     #: kept): each matching step has a fixed cost, so longer chunks cost less CPU per second
     #: of audio, and answer up to that much later
     live_chunk_s: float = 0.5
+    #: a live stream is judged after each chunk as if it ended there, with the hashes of
+    #: anchors whose target zone is still arriving (about 1.3 s sooner; more lookups until
+    #: the answer); false judges only the hashes that are final
+    live_judge_tail: bool = True
     #: a live connection is closed after this many seconds of wall-clock time, whatever it sent
     session_timeout_s: float = 60.0
     #: largest binary websocket frame, bytes (about 2 s of 48 kHz int16 audio)

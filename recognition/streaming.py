@@ -44,7 +44,7 @@ class StreamRecogniser:
         service: conf.ServiceSettings | None = None,
         params: FingerprintParams | None = None,
     ) -> None:
-        self.session = services.ListeningSession(service=service, params=params)
+        self.session = services.ListeningSession(service=service, params=params, live=True)
         self.service = self.session.service
         self.stop_on_match = stop_on_match
         self.max_s = self.service.max_listen_s if max_s is None else max_s

@@ -130,3 +130,31 @@ def test_frames_are_gathered_into_chunks_of_live_chunk_s_before_matching(catalog
     # 250 ms frames, matched a second at a time: the fourth and the eighth frame are matched.
     assert answered == [False, False, False, True, False, False, False, True]
     assert recogniser.session.seconds == pytest.approx(2.0, abs=0.1)
+
+
+def seconds_to_answer(audio):
+    recogniser = StreamRecogniser(sample_rate_hz=CLIENT_RATE_HZ)
+    for start in range(0, len(audio), FRAME):
+        heard = recogniser.push(audio[start : start + FRAME])
+        if heard.done:
+            return recogniser.seconds, heard.result
+    return None, recogniser.finish()
+
+
+@pytest.mark.parametrize("seed", [12, 13])
+def test_judging_the_unfinished_tail_answers_sooner_with_the_same_song_and_offset(catalogue, settings, seed):
+    audio = client_audio(seed, start_s=6.0, seconds=10.0)
+    settings.JAMJAR = {"live_judge_tail": False, "min_listen_s": 0.5}
+    final_only_s, final_only = seconds_to_answer(audio)
+    settings.JAMJAR = {"min_listen_s": 0.5}
+    with_tail_s, with_tail = seconds_to_answer(audio)
+    for result in (final_only, with_tail):
+        assert result.confirmed and result.match.song_id == catalogue[seed].pk
+        assert result.match.offset_seconds == pytest.approx(6.0, abs=0.05)
+    # an anchor's hashes are final only once its whole target zone (1.28 s) has arrived
+    assert final_only_s - with_tail_s > 0.99
+
+
+def test_unknown_music_stays_unnamed_when_the_tail_is_judged(catalogue):
+    seconds, result = seconds_to_answer(client_audio(98, seconds=10.0))
+    assert seconds is None and result.match is None
