@@ -138,10 +138,9 @@ class ListeningSession:
         live: bool = False,
     ) -> None:
         self.params = params or conf.fingerprint_params()
-        # A live stream is judged after each push as if it ended there (see _with_tail).
-        self._live = live
         self.service = service or conf.service_settings()
-        self._live = self._live and self.service.live_judge_tail
+        # A live stream is judged after each push as if it ended there (see _with_tail).
+        self._live = live and self.service.live_judge_tail
         empty = np.zeros(0, dtype=np.int64)
         self._recent = (empty, (empty, empty, empty))  # the last lookup's hashes and rows (_rows)
         self.top_n = top_n or self.service.top_n
@@ -224,8 +223,8 @@ class ListeningSession:
 
         An anchor is paired only once its whole target zone (target_dt_max_frames, 1.28 s)
         has arrived, so at 2 s of audio only the first 0.7 s of anchors have hashes: judged
-        on those alone, a phone-quality stream of the benchmark's music was answered after a
-        median 3.5 s, judged with its tail after 2.0 s (24 streams, none wrong).
+        on those alone, phone-quality streams of the benchmark's music were answered after a
+        median 3.5 s, judged with their tail after 2.5 s (32 streams, none wrong).
         """
         if not self._live or self.finished:
             yield
@@ -357,9 +356,9 @@ class ListeningSession:
         self.timings.align_s += time.perf_counter() - looked_up
 
     def _rows(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """selectors.fingerprint_rows, through a live session's memory of its last two lookups:
-        the hashes of a tail judged before they were final come again in the next tail and
-        once they are final, and are not looked up again."""
+        """selectors.fingerprint_rows, through a live session's memory of its last lookup: the
+        hashes of a tail judged before they were final come again once they are final, and
+        are not looked up again."""
         if not self._live:
             return selectors.fingerprint_rows(hashes)
         wanted = np.unique(hashes)

@@ -246,39 +246,28 @@ def test_without_z_scores_the_rule_is_the_vote_rule():
     assert not decide(weak, min_aligned_votes=10, min_margin=2.0, z_scores=None, verification=RULE).is_match
 
 
-def test_verification_weighs_the_hypotheses_given_instead_of_the_candidates():
-    # song 1's most voted alignment (offset 100) is chance; its alignment at 640 verifies
-    candidates = [Candidate(1, 100, 6), Candidate(2, 7, 5)]
-    hypotheses = [Candidate(1, 640, 5), Candidate(2, 7, 5)]
-    decision = decide(
-        candidates,
+def decide_on_hypotheses(hypotheses, hypothesis_z):
+    # song 1's most voted alignment (offset 100) is refused by the vote rule
+    return decide(
+        [Candidate(1, 100, 6), Candidate(2, 7, 5)],
         min_aligned_votes=10,
         min_margin=2.0,
         verification=RULE,
         hypotheses=hypotheses,
-        hypothesis_z=[11.0, 2.0],
+        hypothesis_z=hypothesis_z,
     )
+
+
+def test_verification_weighs_the_hypotheses_given_instead_of_the_candidates():
+    # song 1's alignment at 640 verifies, its most voted one was chance
+    decision = decide_on_hypotheses([Candidate(1, 640, 5), Candidate(2, 7, 5)], [11.0, 2.0])
     assert decision == Decision(True, "", verified=True, index=0)
 
 
 def test_hypotheses_are_weighed_against_the_other_songs_best_z():
-    candidates = [Candidate(1, 100, 6), Candidate(2, 7, 5)]
-    refused = decide(
-        candidates,
-        min_aligned_votes=10,
-        min_margin=2.0,
-        verification=RULE,
-        hypotheses=[Candidate(1, 640, 5), Candidate(2, 7, 5)],
-        hypothesis_z=[11.0, 7.5],  # song 2 within z_margin of song 1
-    )
+    # song 2 within z_margin of song 1
+    refused = decide_on_hypotheses([Candidate(1, 640, 5), Candidate(2, 7, 5)], [11.0, 7.5])
     assert not refused.is_match
     assert "fewer than the 10.0 needed" in refused.reason
-    too_few_votes = decide(
-        candidates,
-        min_aligned_votes=10,
-        min_margin=2.0,
-        verification=RULE,
-        hypotheses=[Candidate(1, 640, 3)],
-        hypothesis_z=[11.0],
-    )
+    too_few_votes = decide_on_hypotheses([Candidate(1, 640, 3)], [11.0])
     assert not too_few_votes.is_match
