@@ -83,9 +83,10 @@ class RecognitionResult:
     timings: Timings = field(default_factory=Timings)
     #: why match is None, in words ("" with a match); output.answer() gives it as no_match_reason
     reason: str = ""
-    #: a live answer: the rule accepted the same song at the same offset on two pushes in
-    #: a row, and its votes grew in between (a stream is judged many times; a chance
-    #: alignment crosses the threshold and stalls, the right song keeps gaining votes)
+    #: a live answer: the rule accepted it with rule_margin at least live_confirm_margin,
+    #: or accepted the same song at the same offset on two pushes in a row with its votes
+    #: growing in between (a stream is judged many times; a chance alignment crosses the
+    #: bar and stalls, the right song keeps gaining votes)
     confirmed: bool = False
 
 
@@ -155,7 +156,8 @@ class ListeningSession:
         self._occupied: np.ndarray | None = None  # the query's peak occupancy, for verify()
         self._last_match: Match | None = None
         self.finished = False
-        self._hashes: list[Hashes] = []  # the query's hashes, for fitting the time ratio
+        self._hashes: list[Hashes] = []  # the query's hashes, for fitting the time ratio ...
+        self._drawn: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ... and the rows each drew
         self._factors = stretch_factors(
             max_percent=self.service.speed_search_percent, step_percent=self.service.speed_search_step_percent
         )
@@ -171,8 +173,9 @@ class ListeningSession:
     def seconds(self) -> float:
         return self._fingerprinter.seconds_received
 
-    def push(self, samples: np.ndarray) -> RecognitionResult:
-        """Add samples (float32 mono at params.sample_rate_hz); return the answer so far."""
+    def feed(self, samples: np.ndarray) -> None:
+        """Add samples (float32 mono at params.sample_rate_hz) without judging them: a whole
+        clip is fed, then judged once by finish()."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         started = time.perf_counter()
         hashes = self._fingerprinter.push(samples)
@@ -185,6 +188,10 @@ class ListeningSession:
             >= SPEED_SEARCH_EVERY_S * self.params.frames_per_s
         ):
             self._advance_stretches(final=False)
+
+    def push(self, samples: np.ndarray) -> RecognitionResult:
+        """Add samples (float32 mono at params.sample_rate_hz); return the answer so far."""
+        self.feed(samples)
         # Only the best candidate is described until the answer is given: describing every
         # candidate on every push (a Match each, and a query for each new song) was a fifth
         # of a live stream's matching time.
@@ -200,8 +207,11 @@ class ListeningSession:
             with self._with_tail():
                 result = self.result(top_only=True)
         previous, self._last_match = self._last_match, result.match
-        if result.match is not None and self._answered_by_speed:
-            # found by the speed search, whose own rule is stricter: nothing to wait for
+        if result.match is not None and (
+            self._answered_by_speed or result.match.rule_margin >= self.service.live_confirm_margin
+        ):
+            # found by the speed search, whose own rule is stricter, or clear of the rule's
+            # bar by live_confirm_margin: nothing to wait for
             result.confirmed = True
         elif result.match is not None and previous is not None:
             tolerance_s = float(frames_to_seconds(self.service.tolerance_frames, self.params))
@@ -229,19 +239,29 @@ class ListeningSession:
         if not self._live or self.finished:
             yield
             return
-        saved = (self._fingerprinter, self._tally, self._hashes, self.query_hashes, self._occupied)
+        saved = (
+            self._fingerprinter,
+            self._tally,
+            self._hashes,
+            self._drawn,
+            self.query_hashes,
+            self._occupied,
+        )
         started = time.perf_counter()
         probe = copy.deepcopy(self._fingerprinter)
         tail = probe.flush()
         self.timings.fingerprint_s += time.perf_counter() - started
-        self._fingerprinter, self._tally, self._hashes = probe, copy.deepcopy(self._tally), list(self._hashes)
+        self._fingerprinter, self._tally = probe, copy.deepcopy(self._tally)
+        self._hashes, self._drawn = list(self._hashes), list(self._drawn)
         self._occupied = None
         try:
             self._vote(tail)
             yield
         finally:
             # the probe's peaks near its end are provisional: its occupancy is not kept
-            self._fingerprinter, self._tally, self._hashes, self.query_hashes, self._occupied = saved
+            self._fingerprinter, self._tally, self._hashes, self._drawn, self.query_hashes, self._occupied = (
+                saved
+            )
 
     def finish(self) -> RecognitionResult:
         """End of the stream: count the hashes still pending and return the final answer."""
@@ -325,12 +345,15 @@ class ListeningSession:
         if self._answered_by_speed:
             stretch = self._speed[0][1]
             factor, hashes = stretch.factor, Hashes.concat(stretch.hashes)
+            started = time.perf_counter()
+            db_hashes, _, db_offsets = selectors.fingerprint_rows(hashes.hashes, song_id=match.song_id)
+            self.timings.lookup_s += time.perf_counter() - started
+            query_frames, song_frames = matched_pairs(
+                hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets
+            )
         else:
-            factor, hashes = 1.0, Hashes.concat(self._hashes)
-        started = time.perf_counter()
-        db_hashes, _, db_offsets = selectors.fingerprint_rows(hashes.hashes, song_id=match.song_id)
-        self.timings.lookup_s += time.perf_counter() - started
-        query_frames, song_frames = matched_pairs(hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets)
+            # the rows the query's hashes drew are at hand: no second lookup
+            factor, query_frames, song_frames = 1.0, *self._song_pairs(match.song_id)
         # the stretched query's frame t is the clip's frame t / factor
         fit = fit_time_ratio(query_frames / factor, song_frames)
         if fit is None:
@@ -343,13 +366,25 @@ class ListeningSession:
         result.match = dataclasses.replace(match, speed_ratio=ratio)
         result.matches = [result.match, *result.matches[1:]]
 
+    def _song_pairs(self, song_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(query frame, song frame) of every hash the query shares with song_id's rows, from
+        the rows each vote drew (each batch of hashes drew every row of its values once)."""
+        query_frames, song_frames = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for hashes, (db_hashes, db_songs, db_offsets) in zip(self._hashes, self._drawn, strict=True):
+            mine = db_songs == song_id
+            pairs = matched_pairs(hashes.hashes, hashes.offsets_frames, db_hashes[mine], db_offsets[mine])
+            query_frames.append(pairs[0])
+            song_frames.append(pairs[1])
+        return np.concatenate(query_frames), np.concatenate(song_frames)
+
     def _vote(self, hashes) -> None:
         if len(hashes) == 0:
             return
-        self._hashes.append(hashes)
         self.query_hashes += len(hashes)
         started = time.perf_counter()
         db_hashes, db_songs, db_offsets = self._rows(hashes.hashes)
+        self._hashes.append(hashes)
+        self._drawn.append((db_hashes, db_songs, db_offsets))
         looked_up = time.perf_counter()
         self._tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
         self.timings.lookup_s += looked_up - started
@@ -619,7 +654,7 @@ def _first(items: list, index: int) -> list:
 def recognize_samples(samples: np.ndarray, **session_options) -> RecognitionResult:
     """Recognise a whole clip (float32 mono at the engine rate)."""
     session = ListeningSession(**session_options)
-    session.push(samples)
+    session.feed(samples)
     return session.finish()
 
 

@@ -158,3 +158,17 @@ def test_judging_the_unfinished_tail_answers_sooner_with_the_same_song_and_offse
 def test_unknown_music_stays_unnamed_when_the_tail_is_judged(catalogue):
     seconds, result = seconds_to_answer(client_audio(98, seconds=10.0))
     assert seconds is None and result.match is None
+
+
+def test_an_answer_clear_of_the_bar_is_given_on_the_chunk_that_first_accepts_it(catalogue, settings):
+    audio = client_audio(12, start_s=6.0, seconds=10.0)
+    settings.JAMJAR = {"min_listen_s": 0.5, "live_confirm_margin": 1000.0}
+    twice_s, twice = seconds_to_answer(audio)
+    settings.JAMJAR = {"min_listen_s": 0.5}
+    once_s, once = seconds_to_answer(audio)
+    for result in (twice, once):
+        assert result.confirmed and result.match.song_id == catalogue[12].pk
+        assert result.match.offset_seconds == pytest.approx(6.0, abs=0.05)
+    assert once.match.rule_margin >= conf.service_settings().live_confirm_margin
+    # without the margin, the same answer waits for the next chunk to agree
+    assert twice_s - once_s == pytest.approx(conf.service_settings().live_chunk_s, abs=0.01)
