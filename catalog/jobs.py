@@ -9,8 +9,9 @@ transaction (catalog.services), so a batch cut short leaves whole songs and the 
 done yet, never half a song.
 
 The runner (start, get, the broker's side) knows nothing of songs; start_uploads and
-start_refingerprinting are the two batches the admin starts, each item a call to
-catalog.services (fingerprint_dir --queue is catalog.bulk.queue_directory).
+start_refingerprinting are the admin's two batches (refingerprint --queue starts the second
+too), each item a call to catalog.services (fingerprint_dir --queue is
+catalog.bulk.queue_directory).
 """
 
 from __future__ import annotations
@@ -339,14 +340,18 @@ def encode(item: Any) -> Any:
 
 def decode(payload: Any) -> Any:
     if isinstance(payload, dict) and set(payload) == {"model", "pk"}:
-        model = apps.get_model(payload["model"])
-        try:  # from the primary: a replica may not have the row yet
-            return model._default_manager.using(DEFAULT_DB_ALIAS).get(pk=payload["pk"])
-        except model.DoesNotExist:
-            raise ItemFailed(f"{model._meta.verbose_name} {payload['pk']} is no longer there") from None
+        return from_primary(apps.get_model(payload["model"]), payload["pk"])
     if isinstance(payload, dict) and set(payload) == {"dataclass", "fields"}:
         return _dataclass_named(payload["dataclass"])(**payload["fields"])
     return payload
+
+
+def from_primary(model: type[Model], pk: Any) -> Model:
+    """An item's row, read from the primary: a replica may not have it yet."""
+    try:
+        return model._default_manager.using(DEFAULT_DB_ALIAS).get(pk=pk)
+    except model.DoesNotExist:
+        raise ItemFailed(f"{model._meta.verbose_name} {pk} is no longer there") from None
 
 
 # --- the admin's batches ---------------------------------------------------------------------
@@ -414,19 +419,43 @@ def ingest_uploaded(track: UploadedTrack) -> str:
     return f"catalogued as “{song}” (song {song.pk}, {song.fingerprint_count} fingerprints)"
 
 
-def start_refingerprinting(songs: Sequence[Song]) -> Job:
+@dataclass(frozen=True)
+class SongToRefingerprint:
+    """One song of a re-fingerprinting batch, and the parameter version the batch is for."""
+
+    song_id: int
+    params_version: str
+
+
+def start_refingerprinting(songs: Sequence[Song], *, queue_required: bool = False) -> Job:
+    """Re-fingerprint each song with the current parameters, one item a song (refingerprint).
+
+    queue_required=True (refingerprint --queue): QueueUnavailable rather than running here.
+    """
+    version = conf.fingerprint_params().version
+    labels = {song.pk: str(song) for song in songs}
     return start(
-        title=f"Re-fingerprinting {len(songs)} song(s) with {conf.fingerprint_params().version}",
-        items=songs,
-        label=str,
+        title=f"Re-fingerprinting {len(songs)} song(s) with {version}",
+        items=[SongToRefingerprint(song.pk, version) for song in songs],
+        label=lambda item: labels[item.song_id],
         work=refingerprint,
+        queue_required=queue_required,
     )
 
 
 @batch_work
-def refingerprint(song: Song) -> str:
+def refingerprint(item: SongToRefingerprint) -> str:
+    # A worker on another machine may have been given other parameters: it must not write
+    # fingerprints of a version the batch did not ask for.
+    params = conf.fingerprint_params()
+    if params.version != item.params_version:
+        raise ItemFailed(
+            f"this worker fingerprints with {params.version}, not {item.params_version} as the batch "
+            "asks: give every worker the same JAMJAR_FINGERPRINT"
+        )
+    song = from_primary(Song, item.song_id)
     try:
-        services.refingerprint_song(song)
+        services.refingerprint_song(song, params=params)
     except services.SourceMissing as exc:
         raise ItemFailed(str(exc)) from exc
     except services.AudioDecodeError as exc:

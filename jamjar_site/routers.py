@@ -6,7 +6,9 @@ the recognition log) stays on the primary.  A request, command or task that has 
 the catalogue reads it from the primary from then on, so it never misses its own write.
 
 A replica that cannot be reached is left out for RETRY_S, with one warning; reads go to the
-others, or to the primary, and return to it once it answers again, with no restart.
+others, or to the primary, and return to it once it answers again, with no restart.  So is a
+replica whose replication has stopped or lags more than DATABASE_REPLICA_MAX_LAG_S behind,
+until it runs again and has caught up (checked every REPLICATION_CHECK_S).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.core.exceptions import SynchronousOnlyOperation
 from django.core.signals import request_started
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 logger = logging.getLogger("jamjar.db")
 
@@ -33,6 +35,9 @@ RETRY_S = 2.0
 # server that shuts down or dies closes its connections, which hung_up() sees at no cost
 # before every read; only a replica cut off without a word waits for the next ping.
 CHECK_S = 1.0
+# A replica's replication is checked at most this often per process, in seconds: one
+# SHOW ALL SLAVES STATUS, which the server answers from memory.
+REPLICATION_CHECK_S = 5.0
 
 # True once the current request, command or task has written to the catalogue.
 _wrote_catalogue: ContextVar[bool] = ContextVar("jamjar_wrote_catalogue", default=False)
@@ -63,13 +68,46 @@ def hung_up(dbapi_connection) -> bool:
     return bool(poller.poll(0))
 
 
+def replication_status(connection) -> list[dict]:
+    """SHOW ALL SLAVES STATUS on a MariaDB replica: one dict per replication connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW ALL SLAVES STATUS")
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def replication_problem(rows: list[dict], *, max_lag_s: float) -> str | None:
+    """Why a replica of this SHOW ALL SLAVES STATUS should not serve catalogue reads, or None."""
+    if not rows:
+        return "it replicates from nothing (SHOW ALL SLAVES STATUS is empty)"
+    for row in rows:
+        named = f" ({row['Connection_name']})" if row.get("Connection_name") else ""
+        running = row["Slave_IO_Running"], row["Slave_SQL_Running"]
+        if running != ("Yes", "Yes"):
+            error = row.get("Last_SQL_Error") or row.get("Last_IO_Error")
+            return (
+                f"its replication{named} has stopped (Slave_IO_Running {running[0]}, Slave_SQL_Running "
+                f"{running[1]}{': ' + error if error else ''})"
+            )
+        lag_s = row["Seconds_Behind_Master"]
+        if lag_s is None:
+            return f"its replication{named} does not say how far behind it is"
+        if lag_s > max_lag_s:
+            return f"it is {lag_s} s behind the primary{named}, more than the {max_lag_s:g} s allowed"
+    return None
+
+
 class _Health:
-    """Which replicas answer: shared by the threads of a process; one warning per change."""
+    """Which replicas answer and are up to date: shared by the threads of a process; one
+    warning per change."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._down_until: dict[str, float] = {}
         self._checked = threading.local()  # alias -> when this thread last found it usable
+        self._replication_due: dict[str, float] = {}  # alias -> when to check its replication next
+        self._behind: set[str] = set()  # replicas left out until they have caught up
+        self._unchecked: set[str] = set()  # replicas whose replication this user may not see
 
     def usable(self, alias: str) -> bool:
         now = time.monotonic()
@@ -87,15 +125,75 @@ class _Health:
                         connection.close()
                     connection.ensure_connection()
             else:
-                return True
+                return self._replicating(alias, connection, now)
         except SynchronousOnlyOperation:
-            return True  # asked from async code: the query itself will run in a thread
+            return alias not in self._behind  # asked from async code: the query will run in a thread
         except Exception as exc:
             self._down(alias, exc)
             return False
         checked[alias] = now
         self._up(alias)
-        return True
+        return self._replicating(alias, connection, now)
+
+    def _replicating(self, alias: str, connection, now: float) -> bool:
+        """False while the replica's replication is stopped or too far behind (looked at every
+        REPLICATION_CHECK_S; in between, what was last found)."""
+        with self._lock:
+            if connection.vendor != "mysql" or now < self._replication_due.get(alias, 0.0):
+                return alias not in self._behind
+            self._replication_due[alias] = now + REPLICATION_CHECK_S
+        try:
+            rows = replication_status(connection)
+        except SynchronousOnlyOperation:
+            with self._lock:
+                self._replication_due[alias] = 0.0  # the next read from sync code looks
+            return alias not in self._behind
+        except DatabaseError as exc:
+            if not connection.is_usable():
+                self._down(alias, exc)
+                return False
+            self._cannot_check(alias, exc)
+            return True
+        problem = replication_problem(rows, max_lag_s=settings.DATABASE_REPLICA_MAX_LAG_S)
+        with self._lock:
+            was_behind = alias in self._behind
+            if problem:
+                self._behind.add(alias)
+            else:
+                self._behind.discard(alias)
+            self._unchecked.discard(alias)
+        if problem and not was_behind:
+            logger.warning(
+                "database replica %s (%s) is not up to date: %s; catalogue reads go to %s until it has caught up",
+                alias,
+                describe(alias),
+                problem,
+                others(),
+            )
+        elif was_behind and not problem:
+            logger.warning(
+                "database replica %s (%s) is replicating again, within the %g s allowed behind the primary: "
+                "catalogue reads go to it again",
+                alias,
+                describe(alias),
+                settings.DATABASE_REPLICA_MAX_LAG_S,
+            )
+        return problem is None
+
+    def _cannot_check(self, alias: str, exc: Exception) -> None:
+        with self._lock:
+            told = alias in self._unchecked
+            self._unchecked.add(alias)
+            self._behind.discard(alias)
+        if not told:
+            logger.warning(
+                "database replica %s (%s): cannot see its replication (SHOW ALL SLAVES STATUS: %s); "
+                "it serves catalogue reads without a check that it is up to date (grant the database "
+                "user SLAVE MONITOR for the check)",
+                alias,
+                describe(alias),
+                str(exc).strip() or type(exc).__name__,
+            )
 
     def _down(self, alias: str, exc: Exception) -> None:
         with self._lock:
@@ -107,12 +205,14 @@ class _Health:
                 alias,
                 describe(alias),
                 str(exc).strip() or type(exc).__name__,
-                "the other replicas or the primary" if len(replica_aliases()) > 1 else "the primary",
+                others(),
             )
 
     def _up(self, alias: str) -> None:
         with self._lock:
             was_down = self._down_until.pop(alias, None) is not None
+            if was_down:  # it may have come back without replicating: look before it serves
+                self._replication_due.pop(alias, None)
         if was_down:
             logger.warning(
                 "database replica %s (%s) is back: catalogue reads go to it again", alias, describe(alias)
@@ -125,6 +225,11 @@ _health = _Health()
 def describe(alias: str) -> str:
     database = settings.DATABASES[alias]
     return f"{database.get('HOST') or 'localhost'}:{database.get('PORT') or 'default port'}"
+
+
+def others() -> str:
+    """Where catalogue reads go while a replica is left out, for the log."""
+    return "the other replicas or the primary" if len(replica_aliases()) > 1 else "the primary"
 
 
 def replica_aliases() -> list[str]:

@@ -6,6 +6,8 @@ Environment variables (all optional):
   or ``mysql://root@127.0.0.1:3306/jamjar`` for MySQL/MariaDB (utf8mb4).
 - ``DATABASE_REPLICA_URLS``: comma-separated URLs of read replicas of DATABASE_URL; catalogue
   lookups go to them (jamjar_site/routers.py).
+- ``DATABASE_REPLICA_MAX_LAG_S``: a replica further behind than this, in seconds (default 30),
+  or whose replication has stopped, is left out of catalogue reads until it has caught up.
 - ``REDIS_URL``: ``redis://127.0.0.1:6379/0`` switches the Channels layer to Redis.
 - ``CELERY_BROKER_URL``: ``redis://127.0.0.1:6379/1`` runs batches (admin uploads,
   re-fingerprinting, ``fingerprint_dir --queue``) on Celery workers; needs REDIS_URL too.
@@ -171,6 +173,22 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
     _replica["TEST"] = {"MIRROR": "default"}
 if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["jamjar_site.routers.ReplicaRouter"]
+
+
+def env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name) or str(default)
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a number of seconds, 0 or more")
+    return seconds
+
+
+# A replica further behind the primary than this (Seconds_Behind_Master), or whose replication
+# has stopped, is left out of catalogue reads until it has caught up (jamjar_site/routers.py).
+DATABASE_REPLICA_MAX_LAG_S = env_seconds("DATABASE_REPLICA_MAX_LAG_S", 30.0)
 
 
 def redis_cache(url: str) -> dict:

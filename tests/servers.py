@@ -210,6 +210,11 @@ class MariaDBReplica(MariaDB):
     def resume(self) -> None:
         self.sql("START SLAVE")
 
+    def delay(self, seconds: int) -> None:
+        """Replicate, applying each change only seconds after the primary made it (MASTER_DELAY):
+        replication runs and the replica lags behind, further as time goes on."""
+        self.sql(f"STOP SLAVE; CHANGE MASTER TO MASTER_DELAY={seconds:d}; START SLAVE")
+
     def catch_up(self, *, timeout_s: float = 60) -> None:
         """Wait until the replica has applied everything the primary has written so far."""
         position = self.primary.sql("SELECT @@gtid_binlog_pos")

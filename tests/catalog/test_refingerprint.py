@@ -105,3 +105,24 @@ def test_a_changed_file_is_not_fingerprinted_as_the_song(catalogue):
         call_command("refingerprint", "--all", stdout=out, stderr=err)
     assert "has changed since it was catalogued" in err.getvalue()
     assert "re-fingerprinted 3 song(s)" in out.getvalue()
+
+
+def test_queue_without_a_broker_says_it_needs_one_and_changes_nothing(catalogue, settings):
+    settings.CELERY_BROKER_URL = ""
+    before = stamps()
+    with pytest.raises(CommandError, match=r"--queue needs a task queue: set CELERY_BROKER_URL"):
+        refingerprint("--all", "--queue")
+    assert stamps() == before
+
+
+def test_queue_with_the_broker_unreachable_is_a_clear_error_and_changes_nothing(catalogue, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    before = stamps()
+    with pytest.raises(CommandError) as raised:
+        refingerprint("--all", "--queue")
+    message = str(raised.value)
+    assert "the task queue at redis://127.0.0.1:1/0 cannot be reached" in message
+    assert "0 of 4 item(s) were queued" in message and "run again once it is back" in message
+    assert raised.value.returncode == 1
+    assert stamps() == before

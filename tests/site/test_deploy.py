@@ -72,3 +72,10 @@ def test_invalid_json_in_jamjar_is_a_clear_error():
     assert done.returncode != 0
     assert "JAMJAR is not valid JSON" in done.stderr
     assert "JSONDecodeError" not in done.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan"])
+def test_a_bad_replica_lag_bound_is_a_start_up_error_naming_the_variable(value):
+    done = manage("check", DEBUG="1", DATABASE_REPLICA_MAX_LAG_S=value)
+    assert done.returncode != 0
+    assert f"DATABASE_REPLICA_MAX_LAG_S={value!r}: expected a number of seconds, 0 or more" in done.stderr

@@ -5,10 +5,8 @@ import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from redis.exceptions import RedisError
 from tqdm import tqdm
 
-from catalog import jobs
 from catalog.bulk import (
     DEFAULT_EXTENSIONS,
     CatalogueLost,
@@ -18,6 +16,7 @@ from catalog.bulk import (
     queue_directory,
     summary_of,
 )
+from catalog.management.queued import follow, start_queued
 
 # The bar is redrawn this often even while no file finishes, so the time and ETA keep moving.
 REFRESH_S = 1.0
@@ -168,42 +167,13 @@ class Command(BaseCommand):
 
     def queue(self, directory, *, ext, limit, no_progress, no_wait) -> None:
         """--queue: the workers ingest; this follows the batch's progress in the cache."""
-        if not jobs.queue_configured():
-            raise CommandError("--queue needs a task queue: set CELERY_BROKER_URL (and REDIS_URL)")
         started = time.monotonic()
-        try:
-            job = queue_directory(directory, extensions=ext, limit_s=limit)
-        except jobs.QueueUnavailable as exc:
-            raise CommandError(f"{exc}; run again once it is back (catalogued files are skipped)") from None
+        again = "catalogued files are skipped"
+        job = start_queued(lambda: queue_directory(directory, extensions=ext, limit_s=limit), again=again)
         self.stdout.write(f"queued {job.total} file(s) as batch {job.id}")
         if no_wait:
             return
-        bar = tqdm(
-            total=job.total,
-            unit="file",
-            desc="fingerprinting (workers)",
-            disable=True if no_progress else None,
-            file=self.stderr._out,
-            dynamic_ncols=True,
-        )
-        shown = 0
-        try:
-            while not job.wait(timeout_s=REFRESH_S) or shown < len(job.outcomes):
-                for outcome in job.outcomes[shown:]:
-                    if not outcome.ok:
-                        bar.write(f"failed: {outcome.label}: {outcome.message}", file=self.stderr._out)
-                bar.update(len(job.outcomes) - shown)
-                shown = len(job.outcomes)
-        except RedisError as exc:
-            bar.close()
-            raise CommandError(
-                f"lost Redis while following batch {job.id} ({exc}): {shown} of {job.total} file(s) were "
-                "done, every song stored is whole; run again once Redis is back to finish "
-                "(catalogued files are skipped)",
-                returncode=1,
-            ) from None
-        finally:
-            bar.close()
+        follow(self, job, desc="fingerprinting (workers)", unit="file", no_progress=no_progress, again=again)
         summary = summary_of(job, elapsed_s=time.monotonic() - started)
         self.stdout.write(
             f"new: {summary.new}  skipped: {summary.skipped}  failed: {summary.failed}  "
