@@ -83,7 +83,7 @@ class ServiceSettings:
     #: a live answer whose rule_margin (its votes, or its verification z, over the bar the
     #: rule sets it) is at least this is given on the first chunk that accepts it; a weaker
     #: one has to be accepted again on the next chunk, at the same offset, with more votes
-    live_confirm_margin: float = 1.2
+    live_confirm_margin: float = 1.5
     #: a live connection is closed after this many seconds of wall-clock time, whatever it sent
     session_timeout_s: float = 60.0
     #: largest binary websocket frame, bytes (about 2 s of 48 kHz int16 audio)
