@@ -175,7 +175,9 @@ def main() -> None:
         listened = [a["seconds_listened"] for a in right]
         print(
             f"catalogued: {len(right)}/{len(known)} right, {len(wrong)} wrong; seconds listened before the answer: "
-            f"median {statistics.median(listened) if listened else float('nan'):.2f}, max {max(listened) if listened else float('nan'):.2f}"
+            f"median {statistics.median(listened) if listened else float('nan'):.2f}, "
+            f"mean {statistics.mean(listened) if listened else float('nan'):.2f}, "
+            f"max {max(listened) if listened else float('nan'):.2f}"
         )
     if unknown_results:
         named = sum(a.get("type") == "match" for a in unknown_results)
