@@ -388,7 +388,8 @@ def main() -> None:
         for row in scores["boundaries"]:
             if abs(row["error_s"]) > 2.0:
                 print(
-                    f"    boundary at {row['at_s']:.1f} s, song {row['before']} -> {row['after']} "
+                    f"    boundary at {row['at_s']:.1f} s, song {row['before'] or 'unknown'} -> "
+                    f"{row['after'] or 'unknown'} "
                     f"({row['crossfade_s']:.1f} s crossfade): reported {row['error_s']:+.2f} s off",
                     flush=True,
                 )
