@@ -16,6 +16,7 @@ names each song.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -228,11 +229,8 @@ def score(parts: list[Part], segments: list[dict]) -> dict:
             found += 1
             best = max(covering, key=lambda s: min(s["end_s"], part.end_s) - max(s["start_s"], part.start_s))
             ratio_errors.append(abs(best["speed_ratio"] - (1 + part.speed_percent / 100)))
-    predicted = np.array([s["start_s"] for s in segments[1:]])
-    boundary_errors = [
-        float(np.min(np.abs(predicted - part.start_s))) if len(predicted) else float("inf")
-        for part in parts[1:]
-    ]
+    boundaries = boundary_rows(parts, segments)
+    boundary_errors = [abs(row["error_s"]) for row in boundaries]
     labelled, wrong_song_s = 0, 0.0
     for part in parts:
         inner = (part.start_s + part.crossfade_in_s / 2, part.end_s - part.crossfade_out_s / 2)
@@ -262,7 +260,30 @@ def score(parts: list[Part], segments: list[dict]) -> dict:
         if ratio_errors
         else None,
         "segments_reported": len(segments),
+        "boundaries": boundaries,
     }
+
+
+def boundary_rows(parts: list[Part], segments: list[dict]) -> list[dict]:
+    """Each true boundary (the middle of a crossfade) with the songs on its sides (None: unknown),
+    their speeds, the crossfade, and the signed error of the nearest reported boundary (seconds;
+    positive: reported late)."""
+    predicted = np.array([s["start_s"] for s in segments[1:]])
+    rows = []
+    for before, after in itertools.pairwise(parts):
+        nearest = predicted[np.argmin(np.abs(predicted - after.start_s))] if len(predicted) else np.inf
+        rows.append(
+            {
+                "at_s": round(after.start_s, 2),
+                "before": before.song_id,
+                "after": after.song_id,
+                "before_speed_percent": round(before.speed_percent, 2),
+                "after_speed_percent": round(after.speed_percent, 2),
+                "crossfade_s": round(after.crossfade_in_s, 2),
+                "error_s": float(nearest - after.start_s),
+            }
+        )
+    return rows
 
 
 def stream_latency(path: Path, parts: list[Part]) -> dict:
@@ -364,6 +385,14 @@ def main() -> None:
             f"peak {peak_bytes / 1e6:.0f} MB",
             flush=True,
         )
+        for row in scores["boundaries"]:
+            if abs(row["error_s"]) > 2.0:
+                print(
+                    f"    boundary at {row['at_s']:.1f} s, song {row['before'] or 'unknown'} -> "
+                    f"{row['after'] or 'unknown'} "
+                    f"({row['crossfade_s']:.1f} s crossfade): reported {row['error_s']:+.2f} s off",
+                    flush=True,
+                )
         if first_mix is None and args.only != "phone":
             first_mix = (path, parts)
     if first_mix is not None:
