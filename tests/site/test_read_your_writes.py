@@ -12,13 +12,16 @@ import math
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from catalog.models import Song
 from jamjar_site import routers
 from jamjar_site.routers import PIN_COOKIE
+from tests.audio_fixtures import synth_song, write_wav
 
 URL = "/api/songs/"
 
@@ -104,6 +107,20 @@ def test_after_a_write_the_same_client_reads_from_the_primary(replica, song, sta
     assert rename(staff, song, "Again").cookies[PIN_COOKIE]["max-age"] == 5  # a write does
 
     assert catalogue_reads(replica, lambda: APIClient().get(URL)) >= 1  # other clients: the replica
+
+
+def test_the_admin_page_after_adding_a_song_reads_from_the_primary(replica, admin_client, tmp_path):
+    track = write_wav(
+        tmp_path / "Added.wav", synth_song(21, duration_s=8.0, sample_rate_hz=8000), sample_rate_hz=8000
+    )
+    fields = {"title": "", "artist": "", "album": ""}
+    added = admin_client.post(
+        reverse("admin:catalog_song_add"),
+        {"audio": SimpleUploadedFile(track.name, track.read_bytes()), **fields},
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    assert added.cookies[PIN_COOKIE]["max-age"] == 5
+    assert catalogue_reads(replica, lambda: admin_client.get(added.url)) == 0
 
 
 def test_a_request_with_the_cookie_reads_from_the_primary(replica, song):
