@@ -87,6 +87,12 @@ def test_the_pin_cookie_is_secure_when_the_site_cookies_are_and_lasts_as_set(rep
     assert (cookie["secure"], cookie["max-age"]) == (True, 12)
 
 
+def test_a_delete_sets_the_pin_cookie_too(replica, song, staff):
+    response = staff.delete(f"{URL}{song.pk}/")
+    assert response.status_code == 204
+    assert response.cookies[PIN_COOKIE]["max-age"] == 5
+
+
 def test_a_pin_of_0_s_sets_no_cookie(replica, song, staff, settings):
     settings.DATABASE_REPLICA_PIN_S = 0
     assert PIN_COOKIE not in rename(staff, song, "Renamed").cookies
