@@ -3,7 +3,10 @@
 Only the catalogue's tables are read from replicas: they are what every recognition looks up,
 and a replica a second or two behind is harmless there.  Everything else (users, sessions,
 the recognition log) stays on the primary.  A request, command or task that has written to
-the catalogue reads it from the primary from then on, so it never misses its own write.
+the catalogue reads it from the primary from then on, so it never misses its own write; and
+so, for DATABASE_REPLICA_PIN_S, do the next requests of the same client (PrimaryPinMiddleware:
+a replica that has not caught up yet must not hide the song just uploaded from the page the
+upload redirects to).
 
 A replica that cannot be reached is left out for RETRY_S, with one warning; reads go to the
 others, or to the primary, and return to it once it answers again, with no restart.  So is a
@@ -43,6 +46,13 @@ REPLICATION_CHECK_S = 5.0
 _wrote_catalogue: ContextVar[bool] = ContextVar("jamjar_wrote_catalogue", default=False)
 
 
+# True inside primary_reads(): catalogue reads go to the primary though nothing here wrote.
+_primary_reads: ContextVar[bool] = ContextVar("jamjar_primary_reads", default=False)
+
+# The cookie that sends a client's next requests' catalogue reads to the primary.
+PIN_COOKIE = "jamjar_primary"
+
+
 def forget_writes(**_signal_kwargs) -> None:
     """A new request or task starts: its reads may go to the replicas again."""
     _wrote_catalogue.set(False)
@@ -51,11 +61,39 @@ def forget_writes(**_signal_kwargs) -> None:
 @contextlib.contextmanager
 def primary_reads():
     """Catalogue reads inside the block go to the primary."""
-    token = _wrote_catalogue.set(True)
+    token = _primary_reads.set(True)
     try:
         yield
     finally:
-        _wrote_catalogue.reset(token)
+        _primary_reads.reset(token)
+
+
+class PrimaryPinMiddleware:
+    """Read-your-writes across requests: a response to a request that wrote to the catalogue
+    sets PIN_COOKIE for DATABASE_REPLICA_PIN_S seconds, and a request that carries it reads
+    the catalogue from the primary.  Without replicas it does nothing."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not replica_aliases():
+            return self.get_response(request)
+        if PIN_COOKIE in request.COOKIES:
+            with primary_reads():
+                response = self.get_response(request)
+        else:
+            response = self.get_response(request)
+        if _wrote_catalogue.get() and settings.DATABASE_REPLICA_PIN_S > 0:
+            response.set_cookie(
+                PIN_COOKIE,
+                "1",
+                max_age=settings.DATABASE_REPLICA_PIN_S,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
 
 def hung_up(dbapi_connection) -> bool:
@@ -243,7 +281,7 @@ class ReplicaRouter:
         request_started.connect(forget_writes, dispatch_uid="jamjar-forget-catalogue-writes")
 
     def db_for_read(self, model, **hints) -> str:
-        if model._meta.app_label not in REPLICATED_APPS or _wrote_catalogue.get():
+        if model._meta.app_label not in REPLICATED_APPS or _wrote_catalogue.get() or _primary_reads.get():
             return DEFAULT_DB_ALIAS
         if connections[DEFAULT_DB_ALIAS].in_atomic_block:
             return DEFAULT_DB_ALIAS  # a transaction on the primary reads what it wrote

@@ -8,6 +8,8 @@ Environment variables (all optional):
   lookups go to them (jamjar_site/routers.py).
 - ``DATABASE_REPLICA_MAX_LAG_S``: a replica further behind than this, in seconds (default 30),
   or whose replication has stopped, is left out of catalogue reads until it has caught up.
+- ``DATABASE_REPLICA_PIN_S``: after a request writes to the catalogue, the same client reads it
+  from the primary for this many whole seconds (a cookie; default 5, 0 for none).
 - ``REDIS_URL``: ``redis://127.0.0.1:6379/0`` switches the Channels layer to Redis.
 - ``CELERY_BROKER_URL``: ``redis://127.0.0.1:6379/1`` runs batches (admin uploads,
   re-fingerprinting, ``fingerprint_dir --queue``) on Celery workers; needs REDIS_URL too.
@@ -71,12 +73,16 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     value = os.environ.get(name) or str(default)
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number") from None
+        number = None
+    if number is None or (minimum is not None and number < minimum):
+        at_least = "" if minimum is None else f", {minimum} or more"
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number{at_least}")
+    return number
 
 
 # https: all off by default so that a plain-http development server works; the README's
@@ -115,6 +121,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside ApiErrorMiddleware, which may answer with a response of its own.
+    "jamjar_site.routers.PrimaryPinMiddleware",
     "jamjar_site.middleware.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -189,6 +197,10 @@ def env_seconds(name: str, default: float) -> float:
 # A replica further behind the primary than this (Seconds_Behind_Master), or whose replication
 # has stopped, is left out of catalogue reads until it has caught up (jamjar_site/routers.py).
 DATABASE_REPLICA_MAX_LAG_S = env_seconds("DATABASE_REPLICA_MAX_LAG_S", 30.0)
+# After a request writes to the catalogue, the same client's requests read it from the primary
+# for this many seconds (a cookie; jamjar_site/routers.py), so that they see the write while
+# the replicas catch up.  0: no cookie.
+DATABASE_REPLICA_PIN_S = env_int("DATABASE_REPLICA_PIN_S", 5, minimum=0)
 
 
 def redis_cache(url: str) -> dict:

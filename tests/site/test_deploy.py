@@ -79,3 +79,10 @@ def test_a_bad_replica_lag_bound_is_a_start_up_error_naming_the_variable(value):
     done = manage("check", DEBUG="1", DATABASE_REPLICA_MAX_LAG_S=value)
     assert done.returncode != 0
     assert f"DATABASE_REPLICA_MAX_LAG_S={value!r}: expected a number of seconds, 0 or more" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "soon"])
+def test_a_bad_replica_pin_is_a_start_up_error_naming_the_variable(value):
+    done = manage("check", DEBUG="1", DATABASE_REPLICA_PIN_S=value)
+    assert done.returncode != 0
+    assert f"DATABASE_REPLICA_PIN_S={value!r}: expected a whole number, 0 or more" in done.stderr

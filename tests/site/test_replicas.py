@@ -1,7 +1,8 @@
 """Read replicas with real MariaDB processes: a primary writing its binary log and a replica
-following it.  Catalogue lookups go to the replica, writes to the primary; a replica that
-goes away, or whose replication stops or falls too far behind, is left out with a warning and
-used again once it is back, with no restart.
+following it.  Catalogue lookups go to the replica, writes to the primary, and a client that
+has just written reads its write from the primary; a replica that goes away, or whose
+replication stops or falls too far behind, is left out with a warning and used again once it
+is back, with no restart.
 
 To show where a read went, the replica is made to lag (MASTER_DELAY): it then lacks what was
 just written on the primary, while replicating within the bound these tests set."""
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import http.cookiejar
 import json
 import os
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
@@ -134,6 +137,46 @@ def test_lookups_use_the_replica_and_writes_the_primary(databases, env, tmp_path
     assert recognised(env, clip) == "song 31"  # found through the replica once caught up
     fingerprints = primary.sql("SELECT COUNT(*) FROM jamjar.catalog_fingerprint")
     assert replica.sql("SELECT COUNT(*) FROM jamjar.catalog_fingerprint") == fingerprints
+
+
+def test_a_client_reads_its_own_upload_at_once_while_the_replica_lags(databases, env, tmp_path):
+    _, replica = databases
+    with serving(databases, env) as (server, before):
+        make_token = (
+            "from django.contrib.auth.models import User; from rest_framework.authtoken.models import Token; "
+            "print(Token.objects.create(user=User.objects.create_user('uploader')).key)"
+        )
+        token = manage(env, "shell", "-v", "0", "-c", make_token).stdout.strip()
+        song = write_wav(
+            tmp_path / "Own Write.wav",
+            synth_song(36, duration_s=12.0, sample_rate_hz=RATE_HZ),
+            sample_rate_hz=RATE_HZ,
+        )
+        replica.delay(3600)  # the replica will not have the upload for an hour
+
+        jar = http.cookiejar.CookieJar()
+        client = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))  # keeps cookies
+        body, content_type = multipart("audio", song)
+        upload = urllib.request.Request(
+            f"{server.url}/api/songs/",
+            data=body,
+            headers={"Content-Type": content_type, "Authorization": f"Token {token}"},
+        )
+        with client.open(upload, timeout=60) as response:
+            assert response.status == 201
+            assert "jamjar_primary=1" in response.headers["Set-Cookie"]
+        with client.open(f"{server.url}/api/songs/?ordering=id", timeout=20) as response:
+            assert [song["title"] for song in json.load(response)["results"]] == [*before, "Own Write"]
+        assert titles_listed(server) == before  # a client without the cookie: the replica, lagging
+
+
+def multipart(field: str, path) -> tuple[bytes, str]:
+    """A multipart/form-data body with the file as the field, and its Content-Type."""
+    boundary = "jamjar-test-boundary"
+    head = f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{path.name}"\r\n\r\n'
+    return head.encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode(), (
+        f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def test_a_replica_that_goes_away_is_left_out_with_a_warning_then_used_again(databases, env, tmp_path):
