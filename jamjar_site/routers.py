@@ -79,10 +79,7 @@ class PrimaryPinMiddleware:
     def __call__(self, request):
         if not replica_aliases():
             return self.get_response(request)
-        if PIN_COOKIE in request.COOKIES:
-            with primary_reads():
-                response = self.get_response(request)
-        else:
+        with primary_reads() if PIN_COOKIE in request.COOKIES else contextlib.nullcontext():
             response = self.get_response(request)
         if _wrote_catalogue.get() and settings.DATABASE_REPLICA_PIN_S > 0:
             response.set_cookie(

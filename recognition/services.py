@@ -156,8 +156,8 @@ class ListeningSession:
         self._occupied: np.ndarray | None = None  # the query's peak occupancy, for verify()
         self._last_match: Match | None = None
         self.finished = False
-        self._hashes: list[Hashes] = []  # the query's hashes, for fitting the time ratio ...
-        self._drawn: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # ... and the rows each drew
+        # each vote's hashes and the rows they drew (hash, song, offset), for fitting the time ratio
+        self._drawn: list[tuple[Hashes, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
         self._factors = stretch_factors(
             max_percent=self.service.speed_search_percent, step_percent=self.service.speed_search_step_percent
         )
@@ -239,29 +239,19 @@ class ListeningSession:
         if not self._live or self.finished:
             yield
             return
-        saved = (
-            self._fingerprinter,
-            self._tally,
-            self._hashes,
-            self._drawn,
-            self.query_hashes,
-            self._occupied,
-        )
+        saved = (self._fingerprinter, self._tally, self._drawn, self.query_hashes, self._occupied)
         started = time.perf_counter()
         probe = copy.deepcopy(self._fingerprinter)
         tail = probe.flush()
         self.timings.fingerprint_s += time.perf_counter() - started
-        self._fingerprinter, self._tally = probe, copy.deepcopy(self._tally)
-        self._hashes, self._drawn = list(self._hashes), list(self._drawn)
+        self._fingerprinter, self._tally, self._drawn = probe, copy.deepcopy(self._tally), list(self._drawn)
         self._occupied = None
         try:
             self._vote(tail)
             yield
         finally:
             # the probe's peaks near its end are provisional: its occupancy is not kept
-            self._fingerprinter, self._tally, self._hashes, self._drawn, self.query_hashes, self._occupied = (
-                saved
-            )
+            self._fingerprinter, self._tally, self._drawn, self.query_hashes, self._occupied = saved
 
     def finish(self) -> RecognitionResult:
         """End of the stream: count the hashes still pending and return the final answer."""
@@ -370,7 +360,7 @@ class ListeningSession:
         """(query frame, song frame) of every hash the query shares with song_id's rows, from
         the rows each vote drew (each batch of hashes drew every row of its values once)."""
         query_frames, song_frames = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-        for hashes, (db_hashes, db_songs, db_offsets) in zip(self._hashes, self._drawn, strict=True):
+        for hashes, (db_hashes, db_songs, db_offsets) in self._drawn:
             mine = db_songs == song_id
             pairs = matched_pairs(hashes.hashes, hashes.offsets_frames, db_hashes[mine], db_offsets[mine])
             query_frames.append(pairs[0])
@@ -383,8 +373,7 @@ class ListeningSession:
         self.query_hashes += len(hashes)
         started = time.perf_counter()
         db_hashes, db_songs, db_offsets = self._rows(hashes.hashes)
-        self._hashes.append(hashes)
-        self._drawn.append((db_hashes, db_songs, db_offsets))
+        self._drawn.append((hashes, (db_hashes, db_songs, db_offsets)))
         looked_up = time.perf_counter()
         self._tally.add(offset_votes(hashes.hashes, hashes.offsets_frames, db_hashes, db_songs, db_offsets))
         self.timings.lookup_s += looked_up - started

@@ -14,6 +14,18 @@ from catalog import jobs
 REFRESH_S = 1.0
 
 
+def add_queue_arguments(parser, *, items: str, instead: str) -> None:
+    """--queue and --no-wait, as every command that can hand its items to the workers takes them."""
+    parser.add_argument(
+        "--queue",
+        action="store_true",
+        help=f"{instead} for Celery workers (CELERY_BROKER_URL) instead of working here",
+    )
+    parser.add_argument(
+        "--no-wait", action="store_true", help=f"with --queue: return once the {items} are queued"
+    )
+
+
 def start_queued(start: Callable[[], jobs.Job], *, again: str) -> jobs.Job:
     """The batch start() queues; CommandError without a broker, or when it cannot be reached.
 

@@ -16,7 +16,7 @@ from catalog.bulk import (
     queue_directory,
     summary_of,
 )
-from catalog.management.queued import follow, start_queued
+from catalog.management.queued import add_queue_arguments, follow, start_queued
 
 # The bar is redrawn this often even while no file finishes, so the time and ETA keep moving.
 REFRESH_S = 1.0
@@ -90,14 +90,7 @@ class Command(BaseCommand):
             help="fingerprint only the first SECONDS of each file",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-        parser.add_argument(
-            "--queue",
-            action="store_true",
-            help="queue the files for Celery workers (CELERY_BROKER_URL) instead of working here",
-        )
-        parser.add_argument(
-            "--no-wait", action="store_true", help="with --queue: return once the files are queued"
-        )
+        add_queue_arguments(parser, items="files", instead="queue the files")
 
     def handle(self, *args, directory, ext, workers, limit, no_progress, queue, no_wait, **options):
         if workers is not None and workers < 1:

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from catalog import jobs, services
-from catalog.management.queued import follow, start_queued
+from catalog.management.queued import add_queue_arguments, follow, start_queued
 from catalog.models import Song
 from recognition import conf
 from recognition.engine.audio import AudioDecodeError
@@ -15,14 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--all", action="store_true", help="re-fingerprint every song")
-        parser.add_argument(
-            "--queue",
-            action="store_true",
-            help="queue one task per song for Celery workers (CELERY_BROKER_URL) instead of working here",
-        )
-        parser.add_argument(
-            "--no-wait", action="store_true", help="with --queue: return once the songs are queued"
-        )
+        add_queue_arguments(parser, items="songs", instead="queue one task per song")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, all, queue, no_wait, no_progress, **options):
