@@ -66,6 +66,12 @@ class ServiceSettings:
     #: a stream with no answer after this many seconds of audio starts the speed search
     #: (a file or API clip without an answer is searched at its end, however short)
     speed_search_after_s: float = 3.0
+    #: a file or API clip is looked up in two steps: first the hashes of each anchor's first
+    #: this many targets (0: every hash at once) ...
+    staged_first_targets: int = 4
+    #: ... then the rest, unless the first step's answer clears its bar (rule_margin) this
+    #: many times over
+    staged_margin: float = 2.0
     #: live listening (websocket, listen command): give up after this many seconds
     max_listen_s: float = 15.0
     #: a live answer is not given before this much audio (avoids deciding on a blip)
@@ -164,6 +170,7 @@ NON_NEGATIVE = frozenset(
         "tolerance_frames",
         "min_listen_s",
         "speed_search_percent",
+        "staged_first_targets",
         "verify_tolerance_frames",
         "verify_tolerance_bins",
         "verify_reject_below_z",

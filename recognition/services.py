@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,9 +138,15 @@ class ListeningSession:
         top_n: int | None = None,
         check_version: bool = True,
         live: bool = False,
+        staged: bool = False,
     ) -> None:
+        """staged: a clip fed whole and then finished (not pushed) is looked up in two steps
+        (service.staged_first_targets), the second only when the first leaves it in doubt."""
         self.params = params or conf.fingerprint_params()
         self.service = service or conf.service_settings()
+        self._staged = staged and self.service.staged_first_targets > 0
+        self._first: list[Hashes] = []  # a staged clip's hashes for the first step, until finish()
+        self._held_back: list[Hashes] = []  # ... and for the second step
         # A live stream is judged after each push as if it ended there (see _with_tail).
         self._live = live and self.service.live_judge_tail
         empty = np.zeros(0, dtype=np.int64)
@@ -175,12 +182,12 @@ class ListeningSession:
 
     def feed(self, samples: np.ndarray) -> None:
         """Add samples (float32 mono at params.sample_rate_hz) without judging them: a whole
-        clip is fed, then judged once by finish()."""
+        clip is fed, then judged once by finish() (a staged session looks its hashes up then)."""
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
         started = time.perf_counter()
         hashes = self._fingerprinter.push(samples)
         self.timings.fingerprint_s += time.perf_counter() - started
-        self._vote(hashes)
+        self._vote(self._first_step(hashes))
         if (
             self._stretches
             and not self._stretches_done
@@ -191,6 +198,8 @@ class ListeningSession:
 
     def push(self, samples: np.ndarray) -> RecognitionResult:
         """Add samples (float32 mono at params.sample_rate_hz); return the answer so far."""
+        if self._staged:
+            raise ValueError("a staged session is fed whole and finished, not pushed")
         self.feed(samples)
         # Only the best candidate is described until the answer is given: describing every
         # candidate on every push (a Match each, and a query for each new song) was a fifth
@@ -259,11 +268,20 @@ class ListeningSession:
             started = time.perf_counter()
             hashes = self._fingerprinter.flush()
             self.timings.fingerprint_s += time.perf_counter() - started
-            self._vote(hashes)
             self.finished = True
+            self._vote(self._first_step(hashes))
             if self._stretches:
                 self._advance_stretches(final=True)
         result = self.result()
+        if self._held_back:
+            # the first step's answer is kept only when it clears its bar staged_margin times
+            held_back, self._held_back = Hashes.concat(self._held_back), []
+            if result.match is None or result.match.rule_margin < self.service.staged_margin:
+                self._vote(held_back)
+                result = self.result()
+            else:
+                self.query_hashes += len(held_back)  # made, if not looked up
+                result.query_hashes = self.query_hashes
         if result.match is None and not self._stretches and self._factors:
             self._start_stretches(final=True)
             result = self.result()
@@ -331,21 +349,28 @@ class ListeningSession:
 
     def _fit_speed_ratio(self, result: RecognitionResult) -> None:
         """Replace the answer's speed_ratio by the one its matched hashes show (one lookup)."""
-        match = result.match
+        match, started, lookup_before_s = result.match, time.perf_counter(), self.timings.lookup_s
         if self._answered_by_speed:
             stretch = self._speed[0][1]
             factor, hashes = stretch.factor, Hashes.concat(stretch.hashes)
-            started = time.perf_counter()
+            looking_up = time.perf_counter()
             db_hashes, _, db_offsets = selectors.fingerprint_rows(hashes.hashes, song_id=match.song_id)
-            self.timings.lookup_s += time.perf_counter() - started
+            self.timings.lookup_s += time.perf_counter() - looking_up
             query_frames, song_frames = matched_pairs(
                 hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets
             )
         else:
             # the rows the query's hashes drew are at hand: no second lookup
             factor, query_frames, song_frames = 1.0, *self._song_pairs(match.song_id)
-        # the stretched query's frame t is the clip's frame t / factor
-        fit = fit_time_ratio(query_frames / factor, song_frames)
+        # the stretched query's frame t is the clip's frame t / factor: its song frame is
+        # about factor * t + the offset the answer was found at
+        fit = fit_time_ratio(
+            query_frames / factor,
+            song_frames,
+            near=(factor, match.offset_seconds * self.params.frames_per_s),
+        )
+        # the fit is part of matching: its time counts (the lookup's is counted above)
+        self.timings.align_s += time.perf_counter() - started - (self.timings.lookup_s - lookup_before_s)
         if fit is None:
             return
         # Keep the factor the answer was found at (1.0 unstretched) unless the clip is long
@@ -366,6 +391,19 @@ class ListeningSession:
             query_frames.append(pairs[0])
             song_frames.append(pairs[1])
         return np.concatenate(query_frames), np.concatenate(song_frames)
+
+    def _first_step(self, hashes: Hashes) -> Hashes:
+        """The hashes a staged clip looks up first (each anchor's nearest targets); the rest
+        are held back for the second step."""
+        if not self._staged or len(hashes) == 0:
+            return hashes
+        first = hashes.target_ranks() < self.service.staged_first_targets
+        self._held_back.append(hashes.select(~first))
+        self._first.append(hashes.select(first))
+        if not self.finished:
+            return Hashes.concat([])
+        first_step, self._first = Hashes.concat(self._first), []
+        return first_step
 
     def _vote(self, hashes) -> None:
         if len(hashes) == 0:
@@ -394,21 +432,26 @@ class ListeningSession:
         self._recent = (wanted, found)
         return found
 
+    def _load_songs(self, song_ids: Iterable[int]) -> None:
+        """Read the songs not read yet, with their peaks, in one query: for verifying and
+        describing alike (a deleted song's peaks are None, and it is not described)."""
+        missing = set(song_ids) - set(self._song_peaks)
+        if not missing:
+            return
+        started = time.perf_counter()
+        songs = selectors.songs_by_id(missing, with_peaks=True)
+        self.timings.lookup_s += time.perf_counter() - started
+        self._songs.update(songs)
+        for song_id in missing:
+            data = bytes(songs[song_id].peaks) if song_id in songs else b""
+            self._song_peaks[song_id] = unpack_peaks(data) if data else None
+
     def _verify(self, candidates: list[Candidate]) -> list[float] | None:
         """The verification z of each candidate (engine.verify), or None when verification is
         off or a candidate's song has no stored peaks (catalogued before they were kept)."""
         if not candidates or not self.service.verify:
             return None
-        missing = {c.song_id for c in candidates} - set(self._song_peaks)
-        if missing:
-            # the songs are read once, with their peaks, for verifying and describing alike
-            started = time.perf_counter()
-            songs = selectors.songs_by_id(missing, with_peaks=True)
-            self.timings.lookup_s += time.perf_counter() - started
-            self._songs.update(songs)
-            for song_id in missing:
-                data = bytes(songs[song_id].peaks) if song_id in songs else b""
-                self._song_peaks[song_id] = unpack_peaks(data) if data else None
+        self._load_songs(c.song_id for c in candidates)
         song_peaks = [self._song_peaks[c.song_id] for c in candidates]
         if any(peaks is None for peaks in song_peaks):
             return None
@@ -516,6 +559,8 @@ class ListeningSession:
         decision = decide(candidates, **vote_rule)
         rule, z_scores, hypotheses, hypothesis_z = self.service.verification_rule, None, None, None
         if rule is not None and candidates:
+            # the songs verified and described are read in one query
+            self._load_songs(c.song_id for c in candidates[: 1 if top_only else self.top_n])
             # An answer of the vote rule only needs its own check; otherwise the songs with
             # most votes are weighed, each at its alignments with the votes verification asks for.
             if decision.is_match:
@@ -604,11 +649,7 @@ class ListeningSession:
         bars = self._rule_bars(candidates, total_votes=total_votes, speed=speed)
         if top_only:
             candidates, bars = candidates[:1], bars[:1]
-        missing = {c.song_id for c in candidates} - set(self._songs)
-        if missing:
-            started = time.perf_counter()
-            self._songs.update(selectors.songs_by_id(missing))
-            self.timings.lookup_s += time.perf_counter() - started
+        self._load_songs(c.song_id for c in candidates)
         described = []
         for candidate, bar in zip(candidates, bars, strict=False):
             song = self._songs.get(candidate.song_id)
@@ -642,7 +683,7 @@ def _first(items: list, index: int) -> list:
 
 def recognize_samples(samples: np.ndarray, **session_options) -> RecognitionResult:
     """Recognise a whole clip (float32 mono at the engine rate)."""
-    session = ListeningSession(**session_options)
+    session = ListeningSession(staged=True, **session_options)
     session.feed(samples)
     return session.finish()
 

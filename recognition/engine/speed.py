@@ -129,6 +129,7 @@ def fit_time_ratio(
     max_change: float = 0.08,
     step: float = 0.0025,
     tolerance_frames: float = 1.5,
+    near: tuple[float, float] | None = None,
 ) -> TimeFit | None:
     """How fast the clip's time runs against the song's, from one song's matched hashes.
 
@@ -137,10 +138,20 @@ def fit_time_ratio(
     a line song = ratio * query + offset; chance hits scatter.  Every ratio on a grid of
     `step` within 1 +- max_change is scored by the most hashes within tolerance_frames of
     one such line, and the best line is refined by least squares on those hashes.
+    near: (ratio, offset_frames) of the alignment the match was found at; only the pairs
+    that a line of the grid passing near it could hold are weighed.  The rest are a song's
+    chance pairs elsewhere: on a 5 s clip they are most of its pairs and most of the time,
+    and they can only pull the fit to another place (a repeat) than the one named.
     Returns a TimeFit, or None with fewer than 3 pairs or inliers.
     """
     q = np.asarray(query_frames, dtype=np.float64)
     s = np.asarray(song_frames, dtype=np.float64)
+    if near is not None and len(q):
+        ratio, offset = near
+        # a line of the grid through the alignment's middle is at most this far from it
+        reach = (max_change + abs(ratio - 1.0)) * float(np.max(np.abs(q))) + 2 * tolerance_frames + 1
+        close = np.abs(s - ratio * q - offset) <= reach
+        q, s = q[close], s[close]
     if len(q) < 3:
         return None
     ratios = np.arange(1.0 - max_change, 1.0 + max_change + step / 2, step)

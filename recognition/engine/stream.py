@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import convert
-from .hashes import pair_peaks
+from .hashes import F1_BITS, F1_MASK, F1_SHIFT, pair_peaks
 from .params import FingerprintParams
 from .peaks import cap_density, local_maxima, vertex_offsets
 from .spectrogram import frame_count, spectrogram_db
@@ -31,6 +31,20 @@ class Hashes:
 
     def __len__(self) -> int:
         return len(self.hashes)
+
+    def target_ranks(self) -> np.ndarray:
+        """Each hash's rank among its anchor's targets (0: the nearest), int64 [shape=(n,)].
+
+        pair_peaks gives an anchor's hashes one after another, nearest target first, and no
+        two anchors share a frame and a bin, so a new (frame, anchor bin) starts a new anchor.
+        """
+        anchors = (self.offsets_frames << F1_BITS) | ((self.hashes >> F1_SHIFT) & F1_MASK)
+        starts = np.r_[True, anchors[1:] != anchors[:-1]] if len(anchors) else np.zeros(0, dtype=bool)
+        first = np.flatnonzero(starts)[np.cumsum(starts) - 1]
+        return np.arange(len(anchors)) - first
+
+    def select(self, mask: np.ndarray) -> Hashes:
+        return Hashes(self.hashes[mask], self.offsets_frames[mask])
 
     @staticmethod
     def concat(parts: list[Hashes]) -> Hashes:

@@ -141,3 +141,17 @@ def test_a_clip_played_4_percent_fast_matches_again_once_its_peaks_are_stretched
     restored = aligned_votes(stretched, catalogue)
     assert restored >= 60
     assert restored >= 5 * aligned_votes(unstretched, catalogue)
+
+
+def test_fit_near_an_alignment_ignores_a_stronger_line_elsewhere():
+    rng = np.random.default_rng(4)
+    query = rng.uniform(0, 150, 40)
+    named = 1.02 * query + 900 + rng.integers(-1, 2, 40)
+    repeat_q = rng.uniform(0, 150, 90)  # the same music elsewhere, heard better
+    repeat = 1.0 * repeat_q + 3000
+    q, s = np.r_[query, repeat_q], np.r_[named, repeat]
+    assert fit_time_ratio(q, s).offset_frames == pytest.approx(3000, abs=2)
+    fit = fit_time_ratio(q, s, near=(1.0, 901.0))
+    assert fit.ratio == pytest.approx(1.02, abs=0.006)  # 40 pairs jittered by a frame
+    assert fit.offset_frames == pytest.approx(900, abs=2)
+    assert fit.inliers >= 35

@@ -172,3 +172,23 @@ def test_the_fingerprinters_hashes_are_hash_peaks_of_its_peaks(query):
     peaks = fingerprinter.peaks()
     expected = hash_peaks(peaks.frames, peaks.bins, np.ones(len(peaks), dtype=bool), PARAMS, query=query)
     assert_same_hashes(hashes, expected)
+
+
+def test_target_ranks_pick_out_the_catalogues_pairs_from_the_querys():
+    samples = synth_song(42, duration_s=8.0)
+    fingerprinter = StreamingFingerprinter(PARAMS, query=True)
+    fingerprinter.push(samples)
+    fingerprinter.flush()
+    peaks = fingerprinter.peaks()
+    anchors = np.ones(len(peaks), dtype=bool)
+    query = hash_peaks(peaks.frames, peaks.bins, anchors, PARAMS, query=True)
+    ranks = query.target_ranks()
+    assert ranks.min() == 0 and ranks.max() == PARAMS.query_fan_out - 1
+    # the same peaks paired with the catalogue's fan-out are each anchor's nearest targets
+    nearest = query.select(ranks < PARAMS.fan_out)
+    assert_same_hashes(nearest, hash_peaks(peaks.frames, peaks.bins, anchors, PARAMS, query=False))
+    assert len(nearest) < len(query)
+
+
+def test_target_ranks_of_no_hashes_are_empty():
+    assert len(Hashes.concat([]).target_ranks()) == 0

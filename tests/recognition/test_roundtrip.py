@@ -97,10 +97,18 @@ def test_top_n_lists_at_most_n_candidates(catalogue, song_files, tmp_path):
     assert result.matches[0].song_id == catalogue[song_files[0].seed].pk
 
 
-def test_streaming_in_chunks_gives_the_same_answer_as_one_call(catalogue, song_files):
+def test_streaming_in_chunks_gives_the_same_answer_as_one_call(catalogue, song_files, settings):
     params = conf.fingerprint_params()
     samples = decode_file(song_files[2].path, sample_rate_hz=params.sample_rate_hz, start_s=5.0, limit_s=4.0)
+    staged = services.recognize_samples(samples)
+    # a file clip whose first step is clear stops there (test_staged_lookup): compare with
+    # the clip looked up whole, as a stream is
+    settings.JAMJAR = {"staged_first_targets": 0}
     whole = services.recognize_samples(samples)
+    assert (staged.match.song_id, staged.match.offset_seconds) == (
+        whole.match.song_id,
+        whole.match.offset_seconds,
+    )
     session = services.ListeningSession()
     for start in range(0, len(samples), 1000):
         session.push(samples[start : start + 1000])
