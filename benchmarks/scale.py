@@ -69,6 +69,17 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 10M or 500k") from None
 
 
+def parse_settings(text: str) -> dict:
+    """A JSON object of JAMJAR service settings, for --compare."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON: {exc}") from None
+    if not isinstance(value, dict) or not value:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a JSON object of JAMJAR settings")
+    return value
+
+
 def parse_args():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -105,6 +116,14 @@ def parse_args():
         type=int,
         default=0,
         help="InnoDB buffer pool (default: sized for the largest catalogue)",
+    )
+    parser.add_argument(
+        "--compare",
+        type=parse_settings,
+        default=None,
+        metavar="JSON",
+        help="at every size, query the clips again with these JAMJAR settings merged in "
+        """(e.g. '{"staged_first_targets": 0}'), as a second row""",
     )
     parser.add_argument("--keep", action="store_true", help="leave the server's data directory behind")
     parser.add_argument("--results", default=str(ROOT / "bench-results" / "scale.json"))
@@ -582,11 +601,24 @@ def main() -> None:
             started = time.perf_counter()
             measured = measure(catalogue, specs, seed=args.seed, counter=counter)
             measured["query_seconds"] = time.perf_counter() - started
+            if args.compare:
+                from django.conf import settings
+                from django.test import override_settings
+
+                started = time.perf_counter()
+                with override_settings(JAMJAR={**getattr(settings, "JAMJAR", {}), **args.compare}):
+                    compared = measure(catalogue, specs, seed=args.seed, counter=counter)
+                compared["query_seconds"] = time.perf_counter() - started
+                compared["settings"] = args.compare
+                measured["compared"] = compared
             measured["growth"] = growth
             measured["ingest"] = ingest_probe(probe_dir, workers=args.workers)
             measured["label"] = label
             report["sizes"].append(measured)
             print(format_row(label, measured, args.conditions), flush=True)
+            if args.compare:
+                compared["ingest"] = None  # measured once a size, in the row above
+                print(format_row(f"{label} cmp", compared, args.conditions), flush=True)
             Path(args.results).parent.mkdir(parents=True, exist_ok=True)
             Path(args.results).write_text(json.dumps(report, indent=1))
     finally:

@@ -147,6 +147,7 @@ class ListeningSession:
         self._staged = staged and self.service.staged_first_targets > 0
         self._first: list[Hashes] = []  # a staged clip's hashes for the first step, until finish()
         self._held_back: list[Hashes] = []  # ... and for the second step
+        self._skipped: Hashes | None = None  # the second step's hashes, when it was not needed
         # A live stream is judged after each push as if it ended there (see _with_tail).
         self._live = live and self.service.live_judge_tail
         empty = np.zeros(0, dtype=np.int64)
@@ -280,6 +281,7 @@ class ListeningSession:
                 self._vote(held_back)
                 result = self.result()
             else:
+                self._skipped = held_back  # for the speed_ratio fit, should it need more pairs
                 self.query_hashes += len(held_back)  # made, if not looked up
                 result.query_hashes = self.query_hashes
         if result.match is None and not self._stretches and self._factors:
@@ -348,7 +350,7 @@ class ListeningSession:
         )
 
     def _fit_speed_ratio(self, result: RecognitionResult) -> None:
-        """Replace the answer's speed_ratio by the one its matched hashes show (one lookup)."""
+        """Replace the answer's speed_ratio by the one its matched hashes show (a lookup at most)."""
         match, started, lookup_before_s = result.match, time.perf_counter(), self.timings.lookup_s
         if self._answered_by_speed:
             stretch = self._speed[0][1]
@@ -369,7 +371,24 @@ class ListeningSession:
             song_frames,
             near=(factor, match.offset_seconds * self.params.frames_per_s),
         )
-        # the fit is part of matching: its time counts (the lookup's is counted above)
+        if (
+            fit is not None
+            and self._skipped is not None
+            and not self._answered_by_speed
+            and UNCHANGED_WITHIN <= abs(fit.ratio - factor) <= fit.resolution
+        ):
+            # The first step's pairs hint at a change they cannot resolve: the held-back
+            # hashes' rows of this song alone (one lookup) give the fit the clip's every pair.
+            looking_up = time.perf_counter()
+            db_hashes, _, db_offsets = selectors.fingerprint_rows(self._skipped.hashes, song_id=match.song_id)
+            self.timings.lookup_s += time.perf_counter() - looking_up
+            more = matched_pairs(self._skipped.hashes, self._skipped.offsets_frames, db_hashes, db_offsets)
+            fit = fit_time_ratio(
+                np.concatenate([query_frames, more[0]]),
+                np.concatenate([song_frames, more[1]]),
+                near=(factor, match.offset_seconds * self.params.frames_per_s),
+            )
+        # the fit is part of matching: its time counts (the lookups' is counted above)
         self.timings.align_s += time.perf_counter() - started - (self.timings.lookup_s - lookup_before_s)
         if fit is None:
             return

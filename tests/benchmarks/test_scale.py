@@ -7,7 +7,7 @@ import argparse
 import numpy as np
 import pytest
 
-from benchmarks.scale import PERMUTATION_BLOCK, Permutations, RealSong, parse_size
+from benchmarks.scale import PERMUTATION_BLOCK, Permutations, RealSong, parse_settings, parse_size
 
 
 def songs_with_popularity(seed: int = 0) -> list[RealSong]:
@@ -56,3 +56,10 @@ def test_sizes_are_read_with_units(text, size):
 def test_a_bad_size_is_an_argument_error():
     with pytest.raises(argparse.ArgumentTypeError, match="'lots'"):
         parse_size("lots")
+
+
+def test_compare_settings_are_a_json_object():
+    assert parse_settings('{"staged_first_targets": 0}') == {"staged_first_targets": 0}
+    for bad in ("staged", "[1]", "{}"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_settings(bad)
