@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -532,8 +533,22 @@ def format_header(conditions: list[str]) -> str:
     return " ".join(parts)
 
 
+def _stop(signum, frame) -> None:
+    raise SystemExit(f"stopped by {signal.Signals(signum).name}")
+
+
+def stop_on_signals() -> dict:
+    """Make SIGTERM and SIGHUP (and SIGINT, even where a shell started the run with it
+    ignored) unwind the run, so that its MariaDB server is stopped and its data removed.
+    Returns the handlers replaced."""
+    replaced = {signum: signal.signal(signum, _stop) for signum in (signal.SIGTERM, signal.SIGHUP)}
+    replaced[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+    return replaced
+
+
 def main() -> None:
     args = parse_args()
+    stop_on_signals()
     install_packages(packages_for(args.conditions))
     known, unknown = split_holdout(collect(args.corpus), holdout=args.holdout, seed=args.seed)
     catalogue_dir = link_folder(known, args.corpus + "-catalogue")

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import time
 
 import numpy as np
 import pytest
 
-from benchmarks.scale import PERMUTATION_BLOCK, Permutations, RealSong, parse_settings, parse_size
+from benchmarks.scale import (
+    PERMUTATION_BLOCK,
+    Permutations,
+    RealSong,
+    parse_settings,
+    parse_size,
+    stop_on_signals,
+)
 
 
 def songs_with_popularity(seed: int = 0) -> list[RealSong]:
@@ -63,3 +73,20 @@ def test_compare_settings_are_a_json_object():
     for bad in ("staged", "[1]", "{}"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_settings(bad)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_terminated_run_unwinds_so_its_server_is_stopped(signum):
+    replaced = stop_on_signals()
+    unwound = []
+    try:
+        with pytest.raises(SystemExit, match=signal.Signals(signum).name):
+            try:
+                os.kill(os.getpid(), signum)
+                time.sleep(5)  # the handler runs before this returns
+            finally:
+                unwound.append(True)
+    finally:
+        for number, handler in replaced.items():
+            signal.signal(number, handler)
+    assert unwound == [True]
