@@ -563,8 +563,10 @@ def main() -> None:
     try:
         os.environ["DEBUG"] = "0"  # Django would keep every INSERT of the run in connection.queries
         setup_django(server.url)
+        from django.conf import settings
         from django.core.management import call_command
         from django.db import connection
+        from django.test import override_settings
 
         from recognition import conf
         from recognition.evaluation import clips
@@ -617,9 +619,6 @@ def main() -> None:
             measured = measure(catalogue, specs, seed=args.seed, counter=counter)
             measured["query_seconds"] = time.perf_counter() - started
             if args.compare:
-                from django.conf import settings
-                from django.test import override_settings
-
                 started = time.perf_counter()
                 with override_settings(JAMJAR={**getattr(settings, "JAMJAR", {}), **args.compare}):
                     compared = measure(catalogue, specs, seed=args.seed, counter=counter)

@@ -354,39 +354,25 @@ class ListeningSession:
         match, started, lookup_before_s = result.match, time.perf_counter(), self.timings.lookup_s
         if self._answered_by_speed:
             stretch = self._speed[0][1]
-            factor, hashes = stretch.factor, Hashes.concat(stretch.hashes)
-            looking_up = time.perf_counter()
-            db_hashes, _, db_offsets = selectors.fingerprint_rows(hashes.hashes, song_id=match.song_id)
-            self.timings.lookup_s += time.perf_counter() - looking_up
-            query_frames, song_frames = matched_pairs(
-                hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets
-            )
+            factor = stretch.factor
+            query_frames, song_frames = self._looked_up_pairs(Hashes.concat(stretch.hashes), match.song_id)
         else:
             # the rows the query's hashes drew are at hand: no second lookup
             factor, query_frames, song_frames = 1.0, *self._song_pairs(match.song_id)
         # the stretched query's frame t is the clip's frame t / factor: its song frame is
         # about factor * t + the offset the answer was found at
-        fit = fit_time_ratio(
-            query_frames / factor,
-            song_frames,
-            near=(factor, match.offset_seconds * self.params.frames_per_s),
-        )
+        near = (factor, match.offset_seconds * self.params.frames_per_s)
+        fit = fit_time_ratio(query_frames / factor, song_frames, near=near)
         if (
             fit is not None
-            and self._skipped is not None
-            and not self._answered_by_speed
+            and self._skipped is not None  # named by its first step, so unstretched (factor 1)
             and UNCHANGED_WITHIN <= abs(fit.ratio - factor) <= fit.resolution
         ):
             # The first step's pairs hint at a change they cannot resolve: the held-back
-            # hashes' rows of this song alone (one lookup) give the fit the clip's every pair.
-            looking_up = time.perf_counter()
-            db_hashes, _, db_offsets = selectors.fingerprint_rows(self._skipped.hashes, song_id=match.song_id)
-            self.timings.lookup_s += time.perf_counter() - looking_up
-            more = matched_pairs(self._skipped.hashes, self._skipped.offsets_frames, db_hashes, db_offsets)
+            # hashes' rows of this song alone give the fit the clip's every pair.
+            more = self._looked_up_pairs(self._skipped, match.song_id)
             fit = fit_time_ratio(
-                np.concatenate([query_frames, more[0]]),
-                np.concatenate([song_frames, more[1]]),
-                near=(factor, match.offset_seconds * self.params.frames_per_s),
+                np.concatenate([query_frames, more[0]]), np.concatenate([song_frames, more[1]]), near=near
             )
         # the fit is part of matching: its time counts (the lookups' is counted above)
         self.timings.align_s += time.perf_counter() - started - (self.timings.lookup_s - lookup_before_s)
@@ -399,6 +385,14 @@ class ListeningSession:
             ratio = 1.0
         result.match = dataclasses.replace(match, speed_ratio=ratio)
         result.matches = [result.match, *result.matches[1:]]
+
+    def _looked_up_pairs(self, hashes: Hashes, song_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(query frame, song frame) of every hash of hashes in song_id's rows, looked up for
+        that song alone."""
+        started = time.perf_counter()
+        db_hashes, _, db_offsets = selectors.fingerprint_rows(hashes.hashes, song_id=song_id)
+        self.timings.lookup_s += time.perf_counter() - started
+        return matched_pairs(hashes.hashes, hashes.offsets_frames, db_hashes, db_offsets)
 
     def _song_pairs(self, song_id: int) -> tuple[np.ndarray, np.ndarray]:
         """(query frame, song frame) of every hash the query shares with song_id's rows, from
@@ -452,17 +446,18 @@ class ListeningSession:
         return found
 
     def _load_songs(self, song_ids: Iterable[int]) -> None:
-        """Read the songs not read yet, with their peaks, in one query: for verifying and
-        describing alike (a deleted song's peaks are None, and it is not described)."""
+        """Read the songs not read yet in one query, with their peaks when verification is on:
+        for verifying and describing alike (a deleted song's peaks are None, and it is not
+        described)."""
         missing = set(song_ids) - set(self._song_peaks)
         if not missing:
             return
         started = time.perf_counter()
-        songs = selectors.songs_by_id(missing, with_peaks=True)
+        songs = selectors.songs_by_id(missing, with_peaks=self.service.verify)
         self.timings.lookup_s += time.perf_counter() - started
         self._songs.update(songs)
         for song_id in missing:
-            data = bytes(songs[song_id].peaks) if song_id in songs else b""
+            data = bytes(songs[song_id].peaks) if song_id in songs and self.service.verify else b""
             self._song_peaks[song_id] = unpack_peaks(data) if data else None
 
     def _verify(self, candidates: list[Candidate]) -> list[float] | None:
@@ -579,7 +574,7 @@ class ListeningSession:
         rule, z_scores, hypotheses, hypothesis_z = self.service.verification_rule, None, None, None
         if rule is not None and candidates:
             # the songs verified and described are read in one query
-            self._load_songs(c.song_id for c in candidates[: 1 if top_only else self.top_n])
+            self._load_songs(c.song_id for c in (candidates[:1] if top_only else candidates))
             # An answer of the vote rule only needs its own check; otherwise the songs with
             # most votes are weighed, each at its alignments with the votes verification asks for.
             if decision.is_match:
