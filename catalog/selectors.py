@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Iterable
 
 import numpy as np
@@ -10,6 +11,8 @@ from django.db import connections, router
 from django.db.models import Count, Sum
 
 from .models import Fingerprint, Song
+
+logger = logging.getLogger(__name__)
 
 # Hashes per lookup statement: well under SQLite's variable limit, and a MySQL packet.
 LOOKUP_BATCH = 4000
@@ -22,6 +25,8 @@ def fingerprint_rows(
 
     hashes: int64 [shape=(n,)].  Returns (hash, song_id, offset_frames), int64 arrays
     [shape=(n_rows,)].  Raw SQL on the primary key: the ORM would build an object per row.
+    On MySQL/MariaDB and SQLite a lookup of every song gets one row per hash, its rows packed
+    in one string (_grouped_rows): a third to a half less time a row than a row each.
     """
     unique = np.unique(np.asarray(hashes, dtype=np.int64))
     connection = connections[router.db_for_read(Fingerprint)]  # a read replica, if there are any
@@ -30,28 +35,71 @@ def fingerprint_rows(
         connection.ops.quote_name(Fingerprint._meta.get_field(name).column)
         for name in ("hash", "song", "offset_frames")
     )
+    grouped = song_id is None and connection.vendor in _GROUP_CONCAT
     chunks = []
     with connection.cursor() as cursor:
         for start in range(0, len(unique), LOOKUP_BATCH):
             batch = unique[start : start + LOOKUP_BATCH]
             # The values are numpy integers, so they are inlined: quoting thousands of
             # parameters one by one cost more client CPU than the lookup itself.
-            values = ",".join(map(str, batch.tolist()))
-            where = f"{h_col} IN ({values})" + (
-                f" AND {s_col} = {int(song_id)}" if song_id is not None else ""
-            )
-            cursor.execute(f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {where}")
-            rows = cursor.fetchall()
-            if rows:
-                # fromiter over the flattened tuples: half the time of np.array(rows)
-                # (measured on 100k rows: 26.6 against 51.0 ms).
-                flat = itertools.chain.from_iterable(rows)
-                chunks.append(np.fromiter(flat, dtype=np.int64, count=3 * len(rows)).reshape(-1, 3))
+            where = f"{h_col} IN ({','.join(map(str, batch.tolist()))})"
+            found = None
+            if grouped:
+                packed = _GROUP_CONCAT[connection.vendor].format(f"({s_col} << {_SONG_SHIFT}) | {o_col}")
+                cursor.execute(
+                    f"SELECT {h_col}, COUNT(*), {packed} FROM {table} WHERE {where} GROUP BY {h_col}"
+                )
+                found = _grouped_rows(cursor.fetchall())
+            if found is None:
+                if song_id is not None:
+                    where += f" AND {s_col} = {int(song_id)}"
+                cursor.execute(f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {where}")
+                found = _plain_rows(cursor.fetchall())
+            chunks.append(found)
     if not chunks:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     table_rows = np.concatenate(chunks)
     return table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
+
+
+# A row's song and offset packed in one integer for _grouped_rows: song_id << 32 | offset_frames
+# (both columns are 32-bit and offsets are not negative).
+_SONG_SHIFT = 32
+# Each vendor's aggregate that joins a group's values with spaces; MySQL's session setting
+# group_concat_max_len must be large enough (jamjar_site.settings raises it for every connection).
+_GROUP_CONCAT = {"mysql": "GROUP_CONCAT({} SEPARATOR ' ')", "sqlite": "group_concat({}, ' ')"}
+
+
+def _plain_rows(rows) -> np.ndarray:
+    """(hash, song_id, offset_frames) rows, int64 [shape=(n_rows, 3)]."""
+    # fromiter over the flattened tuples: half the time of np.array(rows)
+    # (measured on 100k rows: 26.6 against 51.0 ms).
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
+
+
+def _grouped_rows(groups) -> np.ndarray | None:
+    """(hash, song_id, offset_frames) rows, int64 [shape=(n_rows, 3)], from one row per hash of
+    (hash, row count, the rows' packed values joined by spaces); None if a group's text was cut
+    short (a MySQL group_concat_max_len too small for it), so the caller reads the rows plainly.
+    """
+    if not groups:
+        return np.zeros((0, 3), dtype=np.int64)
+    hashes = np.fromiter((group[0] for group in groups), dtype=np.int64, count=len(groups))
+    counts = np.fromiter((group[1] for group in groups), dtype=np.int64, count=len(groups))
+    texts = [group[2] if isinstance(group[2], str) else group[2].decode() for group in groups]
+    # numpy parses the numbers in C: no Python int is made for a row.
+    packed = np.fromstring(" ".join(texts), dtype=np.int64, sep=" ")
+    if len(packed) != counts.sum():
+        logger.warning(
+            "fingerprint lookup: a hash's rows were cut short (%d of %d); raise MySQL's "
+            "group_concat_max_len. Reading them a row at a time.",
+            len(packed),
+            counts.sum(),
+        )
+        return None
+    return np.column_stack([np.repeat(hashes, counts), packed >> _SONG_SHIFT, packed & 0xFFFFFFFF])
 
 
 def songs_by_id(song_ids: Iterable[int], *, with_peaks: bool = False) -> dict[int, Song]:

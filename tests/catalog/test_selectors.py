@@ -136,3 +136,37 @@ def test_stats_with_sizes_name_the_fingerprint_table(two_songs):
     assert stats["fingerprint_table_bytes"] == stats["database_bytes"]["fingerprint"]
     if connection.vendor == "mysql":  # SQLite reports sizes only when built with dbstat
         assert stats["fingerprint_table_bytes"] > 0
+
+
+def test_every_song_lookup_reads_one_row_a_hash(two_songs):
+    """One grouped statement where the database has a string aggregate: no row a fingerprint."""
+    with CaptureQueriesContext(connection) as queries:
+        selectors.fingerprint_rows(np.array([7, 9]))
+    expected = "GROUP BY" if connection.vendor in ("mysql", "sqlite") else "WHERE"
+    assert expected in queries[0]["sql"]
+
+
+def test_large_song_ids_and_offsets_survive_packing():
+    song = make_song("late", rows=[(11, 2**31 - 1), (11, 0), (12, 123_456_789)])
+    found = as_set(selectors.fingerprint_rows(np.array([11, 12])))
+    assert found == {(11, song.pk, 2**31 - 1), (11, song.pk, 0), (12, song.pk, 123_456_789)}
+
+
+def test_a_group_cut_short_is_read_again_a_row_at_a_time(caplog):
+    assert selectors._grouped_rows([(7, 3, "1 2")]) is None
+    assert "cut short" in caplog.text
+    assert selectors._grouped_rows([(7, 2, b"4294967301 9")]).tolist() == [[7, 1, 5], [7, 0, 9]]
+
+
+@pytest.mark.skipif(connection.vendor != "mysql", reason="group_concat_max_len is MySQL's")
+def test_mysql_group_limit_too_small_still_gives_every_row(two_songs, caplog):
+    first, second = two_songs
+    with connection.cursor() as cursor:
+        cursor.execute("SET SESSION group_concat_max_len = 4")
+    try:
+        found = as_set(selectors.fingerprint_rows(np.array([7])))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION group_concat_max_len = 1073741824")
+    assert found == {(7, first.pk, 10), (7, first.pk, 42), (7, second.pk, 5)}
+    assert "cut short" in caplog.text

@@ -44,6 +44,31 @@ def test_offset_votes_pairs_every_equal_hash():
     assert sorted(split_key(votes)) == sorted([(1, 100), (1, 99), (1, 100), (2, 7), (2, 6)])
 
 
+@pytest.mark.parametrize("grouped", [True, False], ids=["rows grouped by hash", "rows in any order"])
+def test_offset_votes_are_every_pair_of_equal_hashes_however_the_rows_come(grouped):
+    rng = np.random.default_rng(5)
+    query_hashes, query_offsets = rng.integers(0, 40, 300), rng.integers(0, 100, 300)
+    db_hashes, db_songs, db_offsets = (
+        rng.integers(0, 50, 2000),
+        rng.integers(1, 9, 2000),
+        rng.integers(0, 500, 2000),
+    )
+    if grouped:
+        order = np.argsort(db_hashes, kind="stable")
+        db_hashes, db_songs, db_offsets = db_hashes[order], db_songs[order], db_offsets[order]
+    expected = sorted(
+        (int(song), int(db_offset - q_offset))
+        for q_hash, q_offset in zip(query_hashes, query_offsets, strict=True)
+        for song, db_offset in zip(
+            db_songs[db_hashes == q_hash], db_offsets[db_hashes == q_hash], strict=True
+        )
+    )
+    votes = offset_votes(
+        i64(query_hashes), i64(query_offsets), i64(db_hashes), i64(db_songs), i64(db_offsets)
+    )
+    assert sorted(split_key(votes)) == expected
+
+
 def test_offset_votes_allows_a_query_offset_past_the_catalogue_offset():
     votes = offset_votes(i64([42]), i64([9]), i64([42]), i64([3]), i64([4]))
     assert split_key(votes) == [(3, -5)]
