@@ -126,6 +126,12 @@ def parse_args():
         help="at every size, query the clips again with these JAMJAR settings merged in "
         """(e.g. '{"staged_first_targets": 0}'), as a second row""",
     )
+    parser.add_argument(
+        "--index",
+        action="store_true",
+        help="at every size, also build the hash index in files (manage.py build_index) and "
+        "query the clips again with it, as a row of its own",
+    )
     parser.add_argument("--keep", action="store_true", help="leave the server's data directory behind")
     parser.add_argument("--results", default=str(ROOT / "bench-results" / "scale.json"))
     args = parser.parse_args()
@@ -495,6 +501,25 @@ def measure(catalogue: Catalogue, specs, *, seed: int, counter: RowCounter) -> d
     }
 
 
+def measure_with_index(catalogue: Catalogue, specs, args, server: Server, counter: RowCounter) -> dict:
+    """Build the hash index of the catalogue as it is (catalog.indexing, as `manage.py
+    build_index` does) and run the clips again with lookups reading it."""
+    from django.test import override_settings
+
+    from catalog import index as catalogue_index
+    from catalog.indexing import build_index
+
+    built = build_index(server.directory / "index")
+    started = time.perf_counter()
+    with override_settings(JAMJAR_INDEX_DIR=str(built.directory)):
+        catalogue_index.forget()
+        indexed = measure(catalogue, specs, seed=args.seed, counter=counter)
+    catalogue_index.forget()
+    indexed["query_seconds"] = time.perf_counter() - started
+    indexed["index_bytes"], indexed["index_build_s"] = built.bytes, built.seconds
+    return indexed
+
+
 def format_row(label: str, m: dict, conditions: list[str]) -> str:
     def ms(c, key):
         value = m["conditions"].get(c, {}).get(key)
@@ -625,6 +650,8 @@ def main() -> None:
                 compared["query_seconds"] = time.perf_counter() - started
                 compared["settings"] = args.compare
                 measured["compared"] = compared
+            if args.index:
+                measured["indexed"] = measure_with_index(catalogue, specs, args, server, counter)
             measured["growth"] = growth
             measured["ingest"] = ingest_probe(probe_dir, workers=args.workers)
             measured["label"] = label
@@ -633,6 +660,13 @@ def main() -> None:
             if args.compare:
                 compared["ingest"] = None  # measured once a size, in the row above
                 print(format_row(f"{label} cmp", compared, args.conditions), flush=True)
+            if args.index:
+                indexed = measured["indexed"]
+                print(format_row(f"{label} idx", {**indexed, "ingest": None}, args.conditions), flush=True)
+                print(
+                    f"  index: {indexed['index_bytes'] / 1e6:.0f} MB, built in {indexed['index_build_s']:.0f} s",
+                    flush=True,
+                )
             Path(args.results).parent.mkdir(parents=True, exist_ok=True)
             Path(args.results).write_text(json.dumps(report, indent=1))
     finally:

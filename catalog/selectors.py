@@ -10,9 +10,10 @@ import numpy as np
 from django.db import connections, router
 from django.db.models import Count, Sum
 
+from . import index as catalogue_index
 from .models import Fingerprint, Song
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("jamjar.catalog")
 
 # Hashes per lookup statement: well under SQLite's variable limit, and a MySQL packet.
 LOOKUP_BATCH = 4000
@@ -24,43 +25,74 @@ def fingerprint_rows(
     """Every catalogue row whose hash is in hashes (and, given song_id, of that song only).
 
     hashes: int64 [shape=(n,)].  Returns (hash, song_id, offset_frames), int64 arrays
-    [shape=(n_rows,)].  Raw SQL on the primary key: the ORM would build an object per row.
-    On MySQL/MariaDB and SQLite a lookup of every song gets one row per hash, its rows packed
-    in one string (_grouped_rows): a third to a half less time a row than a row each.
+    [shape=(n_rows,)].  With a hash index (JAMJAR_INDEX_DIR, catalog/index.py) a lookup of
+    every song reads it, and the database only for the songs changed since it was built.
     """
     unique = np.unique(np.asarray(hashes, dtype=np.int64))
-    connection = connections[router.db_for_read(Fingerprint)]  # a read replica, if there are any
-    table = connection.ops.quote_name(Fingerprint._meta.db_table)
-    h_col, s_col, o_col = (
-        connection.ops.quote_name(Fingerprint._meta.get_field(name).column)
-        for name in ("hash", "song", "offset_frames")
-    )
-    grouped = song_id is None and connection.vendor in _GROUP_CONCAT
+    if song_id is None:
+        index = catalogue_index.current()
+        if index is not None:
+            return index.rows(unique, _database_rows)
+    return _database_rows(unique, None if song_id is None else np.array([song_id]))
+
+
+def rows_in_hash_range(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every row with lo <= hash < hi, as fingerprint_rows returns them (for the index build)."""
+    with _Table() as table:
+        return _split(table.select(f"{table.hash} >= {int(lo)} AND {table.hash} < {int(hi)}"))
+
+
+def _database_rows(
+    unique: np.ndarray, song_ids: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """fingerprint_rows from the database: of the sorted distinct hashes, of song_ids only if given."""
     chunks = []
-    with connection.cursor() as cursor:
+    with _Table() as table:
+        only = "" if song_ids is None else f" AND {table.song} IN ({','.join(map(str, song_ids.tolist()))})"
         for start in range(0, len(unique), LOOKUP_BATCH):
             batch = unique[start : start + LOOKUP_BATCH]
             # The values are numpy integers, so they are inlined: quoting thousands of
             # parameters one by one cost more client CPU than the lookup itself.
-            where = f"{h_col} IN ({','.join(map(str, batch.tolist()))})"
-            found = None
-            if grouped:
-                packed = _GROUP_CONCAT[connection.vendor].format(f"({s_col} << {_SONG_SHIFT}) | {o_col}")
-                cursor.execute(
-                    f"SELECT {h_col}, COUNT(*), {packed} FROM {table} WHERE {where} GROUP BY {h_col}"
-                )
-                found = _grouped_rows(cursor.fetchall())
-            if found is None:
-                if song_id is not None:
-                    where += f" AND {s_col} = {int(song_id)}"
-                cursor.execute(f"SELECT {h_col}, {s_col}, {o_col} FROM {table} WHERE {where}")
-                found = _plain_rows(cursor.fetchall())
-            chunks.append(found)
-    if not chunks:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    table_rows = np.concatenate(chunks)
+            chunks.append(table.select(f"{table.hash} IN ({','.join(map(str, batch.tolist()))}){only}"))
+    return _split(np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64))
+
+
+def _split(table_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
+
+
+class _Table:
+    """Raw SQL on the fingerprint table's primary key (the ORM would build an object per row),
+    on a read replica if there are any.  On MySQL/MariaDB and SQLite a statement gets one row
+    per hash, its rows packed in one string (_grouped_rows): a third to a half less time a row
+    than a row each."""
+
+    def __enter__(self) -> _Table:
+        connection = connections[router.db_for_read(Fingerprint)]
+        quote = connection.ops.quote_name
+        self.name = quote(Fingerprint._meta.db_table)
+        self.hash, self.song, self.offset = (
+            quote(Fingerprint._meta.get_field(name).column) for name in ("hash", "song", "offset_frames")
+        )
+        self._aggregate = _GROUP_CONCAT.get(connection.vendor)
+        self._cursor = connection.cursor()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._cursor.close()
+
+    def select(self, where: str) -> np.ndarray:
+        """(hash, song_id, offset_frames) of the rows where `where`, int64 [shape=(n_rows, 3)]."""
+        if self._aggregate:
+            packed = self._aggregate.format(f"({self.song} << {_SONG_SHIFT}) | {self.offset}")
+            self._cursor.execute(
+                f"SELECT {self.hash}, COUNT(*), {packed} FROM {self.name} WHERE {where} GROUP BY {self.hash}"
+            )
+            found = _grouped_rows(self._cursor.fetchall())
+            if found is not None:
+                return found
+        self._cursor.execute(f"SELECT {self.hash}, {self.song}, {self.offset} FROM {self.name} WHERE {where}")
+        return _plain_rows(self._cursor.fetchall())
 
 
 # A row's song and offset packed in one integer for _grouped_rows: song_id << 32 | offset_frames

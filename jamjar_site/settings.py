@@ -22,6 +22,8 @@ Environment variables (all optional):
   sent over https only); ``SECURE_HSTS_SECONDS``: Strict-Transport-Security max-age (0: off);
   ``SECURE_PROXY_SSL_HEADER``: ``X-Forwarded-Proto`` to trust the proxy's word on https.
 - ``JAMJAR``, ``JAMJAR_FINGERPRINT``: JSON objects of settings (recognition/conf.py).
+- ``JAMJAR_INDEX_DIR``: a folder for the catalogue's hash index in files (``manage.py
+  build_index``); lookups read it when it exists, and the database for what changed since.
 
 Each may also be a line of ``.env`` beside manage.py (python-dotenv; the environment wins).
 """
@@ -280,6 +282,8 @@ WHITENOISE_USE_FINDERS = True
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# The catalogue's hash index in files (catalog/index.py): empty for none.
+JAMJAR_INDEX_DIR = os.environ.get("JAMJAR_INDEX_DIR", "")
 
 # Admin uploads of whole tracks: keep large bodies on disk, not in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
