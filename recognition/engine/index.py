@@ -106,7 +106,9 @@ class IndexWriter:
             raise ValueError(f"a hash does not fit in {self.hash_bits} bits")
         self._songs.write(np.asarray(song_ids, dtype="<i4").tobytes())
         self._frames.write(np.asarray(frames, dtype="<i4").tobytes())
-        self._counts += np.bincount(hashes, minlength=len(self._counts))
+        # Count within the chunk's own range: a bincount over every hash value is 134 MB a chunk.
+        lo = int(hashes[0])
+        self._counts[lo : int(hashes[-1]) + 1] += np.bincount(hashes - lo)
         self._last_hash = int(hashes[-1])
         self.rows += len(hashes)
 
